@@ -1,0 +1,5 @@
+import sys
+
+from saksi.cli import main
+
+sys.exit(main())
