@@ -1,0 +1,400 @@
+"""The trust registry: which keys may sign what, at which log position.
+
+Pure, no I/O. Fed the log's entries in order (``observe``), it follows the
+chain root → authority certificate → enrolment and every revocation, keyed by
+log index, and answers whether a sheet envelope is acceptable at a given log
+position (``check_sheet``). A key certified at index ``c`` and revoked at
+index ``r`` signs acceptably at positions ``c < i < r``. Revoking an authority
+does not undo what it validly did before (see docs/adr/0001-trust-chain.md).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import nacl.bindings
+import nacl.exceptions
+
+from saksi.errors import InputError, StateError
+from saksi.keys.envelope import (
+    CONTROL_TYPES,
+    TYPE_SHEET,
+    Envelope,
+    EnvelopeError,
+    Signature,
+    decode,
+    pae,
+)
+from saksi.keys.ids import Role, key_id
+from saksi.keys.payloads import (
+    AuthorityCertificate,
+    ControlDocument,
+    Enrolment,
+    Manifest,
+    Revocation,
+    decode_payload,
+)
+
+_TPS = re.compile(r"[0-9]{13}")
+
+# Reason codes and their bilingual messages ({k} is a key id, {x} extra detail).
+MESSAGES: dict[str, tuple[str, str]] = {
+    "OK": ("diterima", "accepted"),
+    "SHEET-NOT-CHECKED": (
+        "lembar hasil tidak mengubah registri; periksa dengan check_sheet",
+        "a sheet does not change the registry; check it with check_sheet",
+    ),
+    "ENVELOPE-MALFORMED": ("amplop tidak sah: {x}", "malformed envelope: {x}"),
+    "ENVELOPE-NONCANONICAL": ("amplop tidak kanonik", "envelope is not canonical"),
+    "ENVELOPE-TOO-LARGE": ("amplop terlalu besar", "envelope too large"),
+    "PAYLOAD-TYPE": ("jenis muatan tidak sesuai: {x}", "unexpected payload type: {x}"),
+    "PAYLOAD-INVALID": ("muatan tidak sah: {x}", "invalid payload: {x}"),
+    "SIG-COUNT": ("jumlah tanda tangan tidak sah", "wrong number of signatures"),
+    "SIG-DUPLICATE": ("kunci yang sama menandatangani dua kali", "the same key signed twice"),
+    "SIG-INVALID": (
+        "tanda tangan kunci {k} tidak sah (dokumen diubah atau tanda tangan palsu)",
+        "signature by key {k} is invalid (document altered or signature forged)",
+    ),
+    "KEY-UNKNOWN": (
+        "kunci {k} tidak terdaftar pada posisi log ini",
+        "key {k} is not enrolled at this log position",
+    ),
+    "KEY-REVOKED": (
+        "kunci {k} dicabut pada indeks log {x}",
+        "key {k} was revoked at log index {x}",
+    ),
+    "KEY-WRONG-TPS": (
+        "kunci {k} terdaftar untuk TPS {x}, bukan TPS ini",
+        "key {k} is enrolled for TPS {x}, not this one",
+    ),
+    "KEY-OUT-OF-SCOPE": (
+        "kunci {k} berwenang di wilayah {x}, di luar dokumen ini",
+        "key {k} has authority over region {x}, outside this document",
+    ),
+    "KEY-WRONG-ROLE": (
+        "kunci {k} berperan {x} dan tidak boleh menandatangani dokumen ini",
+        "key {k} has role {x} and may not sign this document",
+    ),
+    "KEY-DUPLICATE": (
+        "kunci {k} sudah terdaftar",
+        "key {k} is already registered",
+    ),
+    "NO-MANIFEST": (
+        "manifes pemilu belum ada di log",
+        "the election manifest is not in the log yet",
+    ),
+    "MANIFEST-DUPLICATE": ("manifes pemilu sudah ada", "the election manifest already exists"),
+    "ROOT-MISMATCH": (
+        "manifes ditandatangani kunci akar yang tidak diharapkan {k}",
+        "manifest signed by an unexpected root key {k}",
+    ),
+    "REVOKE-TARGET-UNKNOWN": ("kunci {k} yang dicabut tidak dikenal", "revoked key {k} is unknown"),
+    "REVOKE-DUPLICATE": ("kunci {k} sudah dicabut", "key {k} is already revoked"),
+    "REVOKE-ROOT": ("kunci akar tidak dapat dicabut", "the root key cannot be revoked"),
+    "TPS-INVALID": ("kode TPS tidak sah: {x}", "invalid TPS code: {x}"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The registry's answer. ``role``/``scope`` describe the first signer."""
+
+    ok: bool
+    code: str
+    message_id: str
+    message_en: str
+    signer: str | None = None
+    role: Role | None = None
+    scope: str | None = None
+    cosigners: tuple[str, ...] = ()
+
+
+def _verdict(
+    code: str,
+    k: str = "",
+    x: object = "",
+    *,
+    signer: str | None = None,
+    role: Role | None = None,
+    scope: str | None = None,
+    cosigners: tuple[str, ...] = (),
+) -> Verdict:
+    mid, men = MESSAGES[code]
+    return Verdict(
+        code in {"OK", "SHEET-NOT-CHECKED"},
+        code,
+        mid.format(k=k, x=x),
+        men.format(k=k, x=x),
+        signer,
+        role,
+        scope,
+        cosigners,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRecord:
+    keyid: str
+    public_key: bytes
+    role: Role
+    scope: str  # region code; for a device, its TPS code
+    name: str
+    valid_from: int  # log index of the document that introduced the key
+    issuer: str | None  # key id of the signer of that document (None: root)
+
+
+def _contains(scope: str, code: str) -> bool:
+    return scope == "0" or code.startswith(scope)
+
+
+def _sig_ok(public_key: bytes, message: bytes, sig: bytes) -> bool:
+    try:
+        nacl.bindings.crypto_sign_open(sig + message, public_key)
+    except nacl.exceptions.BadSignatureError:
+        return False
+    return True
+
+
+class Registry:
+    """Keys and their validity intervals, built from the log in order."""
+
+    def __init__(self, root_key: bytes | None = None) -> None:
+        # If given, the manifest must name exactly this root key (pinning);
+        # otherwise the first manifest observed is trusted and must be
+        # compared out of band with the root key KPU publishes.
+        self._pinned_root = root_key
+        self.manifest: Manifest | None = None
+        self.root: KeyRecord | None = None
+        self.last_index = -1
+        self._keys: dict[str, KeyRecord] = {}
+        self._revoked: dict[str, int] = {}
+
+    # --- queries -------------------------------------------------------
+    def key(self, keyid: str) -> KeyRecord | None:
+        return self._keys.get(keyid)
+
+    def revoked_at(self, keyid: str) -> int | None:
+        return self._revoked.get(keyid)
+
+    def records(self) -> Iterator[KeyRecord]:
+        return iter(self._keys.values())
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def is_valid(self, keyid: str, at_index: int) -> bool:
+        rec = self._keys.get(keyid)
+        if rec is None or rec.valid_from >= at_index:
+            return False
+        revoked = self._revoked.get(keyid)
+        return revoked is None or at_index < revoked
+
+    def public_keys(self, envelope: Envelope) -> dict[str, bytes]:
+        """Public keys of the envelope's known signers: the picklable input of
+        ``saksi.keys.verify.verify_envelope_signatures`` in a process pool."""
+        return {
+            s.keyid: rec.public_key
+            for s in envelope.signatures
+            if (rec := self._keys.get(s.keyid)) is not None
+        }
+
+    # --- log replay ----------------------------------------------------
+    def observe(self, index: int, entry: bytes | Envelope, *, verify: bool = True) -> Verdict:
+        """Take log entry ``index`` into account. Entries must come in
+        increasing index order; a refused control document changes nothing.
+        ``verify=False`` skips signature checks for entries whose signatures
+        were already verified (e.g. replaying one's own log)."""
+        if index <= self.last_index:
+            raise StateError(
+                f"entri log harus berurutan: {index} setelah {self.last_index}",
+                f"log entries must come in order: {index} after {self.last_index}",
+            )
+        verdict, document, envelope = self._check_control(entry, index, verify)
+        self.last_index = index
+        if verdict.ok and document is not None and envelope is not None:
+            self._apply(index, envelope, document)
+        return verdict
+
+    def check_control(
+        self, entry: bytes | Envelope, at_index: int, *, verify: bool = True
+    ) -> Verdict:
+        """Would this control document be accepted at ``at_index``? No change."""
+        return self._check_control(entry, at_index, verify)[0]
+
+    def _parse(self, entry: bytes | Envelope) -> Envelope | Verdict:
+        if isinstance(entry, Envelope):
+            return entry
+        try:
+            return decode(entry)
+        except EnvelopeError as exc:
+            return _verdict(exc.code, x=exc.message_en)
+
+    def _check_control(
+        self, entry: bytes | Envelope, index: int, verify: bool
+    ) -> tuple[Verdict, ControlDocument | None, Envelope | None]:
+        parsed = self._parse(entry)
+        if isinstance(parsed, Verdict):
+            return parsed, None, None
+        env = parsed
+        if env.payload_type == TYPE_SHEET:
+            return _verdict("SHEET-NOT-CHECKED", signer=env.signer), None, None
+        if env.payload_type not in CONTROL_TYPES:
+            return _verdict("PAYLOAD-TYPE", x=env.payload_type), None, None
+        try:
+            doc = decode_payload(env.payload_type, env.payload)
+        except InputError as exc:
+            return _verdict("PAYLOAD-INVALID", x=exc.message_en), None, None
+        if len(env.signatures) != 1:
+            return _verdict("SIG-COUNT"), None, None
+        sig = env.signatures[0]
+        message = pae(env.payload_type, env.payload)
+
+        if isinstance(doc, Manifest):
+            root = bytes.fromhex(doc.root_key)
+            root_id = key_id(root)
+            if self.manifest is not None:
+                return _verdict("MANIFEST-DUPLICATE"), None, None
+            if self._pinned_root is not None and root != self._pinned_root:
+                return _verdict("ROOT-MISMATCH", k=root_id), None, None
+            if sig.keyid != root_id:
+                return _verdict("KEY-WRONG-ROLE", k=sig.keyid, x="-"), None, None
+            if verify and not _sig_ok(root, message, sig.sig):
+                return _verdict("SIG-INVALID", k=sig.keyid), None, None
+            return _verdict("OK", signer=root_id, role=Role.ROOT, scope=doc.scope), doc, env
+
+        if self.manifest is None or self.root is None:
+            return _verdict("NO-MANIFEST"), None, None
+        signer = self._keys.get(sig.keyid)
+        refused = self._signer_refusal(sig, signer, index)
+        if refused is not None:
+            return refused, None, None
+        assert signer is not None
+        role_refusal = _verdict("KEY-WRONG-ROLE", k=signer.keyid, x=signer.role.value)
+
+        if isinstance(doc, AuthorityCertificate):
+            if signer.role is not Role.ROOT:
+                return role_refusal, None, None
+            if not _contains(self.manifest.scope, doc.scope) and doc.scope != "0":
+                return _verdict("KEY-OUT-OF-SCOPE", k=key_id(bytes.fromhex(doc.key)),
+                                x=doc.scope), None, None
+            new_id = key_id(bytes.fromhex(doc.key))
+            if new_id in self._keys:
+                return _verdict("KEY-DUPLICATE", k=new_id), None, None
+        elif isinstance(doc, Enrolment):
+            if signer.role is not Role.KABKOTA:
+                return role_refusal, None, None
+            if not _contains(signer.scope, doc.tps):
+                return _verdict("KEY-OUT-OF-SCOPE", k=signer.keyid, x=signer.scope), None, None
+            new_id = key_id(bytes.fromhex(doc.key))
+            if new_id in self._keys:
+                return _verdict("KEY-DUPLICATE", k=new_id), None, None
+        elif isinstance(doc, Revocation):
+            target = self._keys.get(doc.keyid)
+            if target is None or target.valid_from >= index:
+                return _verdict("REVOKE-TARGET-UNKNOWN", k=doc.keyid), None, None
+            if target.role is Role.ROOT:
+                return _verdict("REVOKE-ROOT"), None, None
+            if doc.keyid in self._revoked:
+                return _verdict("REVOKE-DUPLICATE", k=doc.keyid), None, None
+            # The root revokes anything; an issuer what it issued; a key itself.
+            if signer.role is not Role.ROOT and signer.keyid not in (
+                target.issuer,
+                target.keyid,
+            ):
+                return role_refusal, None, None
+        if verify and not _sig_ok(signer.public_key, message, sig.sig):
+            return _verdict("SIG-INVALID", k=sig.keyid), None, None
+        return _verdict("OK", signer=signer.keyid, role=signer.role, scope=signer.scope), doc, env
+
+    def _signer_refusal(
+        self, sig: Signature, rec: KeyRecord | None, index: int
+    ) -> Verdict | None:
+        if rec is None or rec.valid_from >= index:
+            return _verdict("KEY-UNKNOWN", k=sig.keyid)
+        revoked = self._revoked.get(rec.keyid)
+        if revoked is not None and revoked <= index:
+            return _verdict("KEY-REVOKED", k=rec.keyid, x=revoked)
+        return None
+
+    def _apply(self, index: int, env: Envelope, doc: ControlDocument) -> None:
+        if isinstance(doc, Manifest):
+            root = bytes.fromhex(doc.root_key)
+            rec = KeyRecord(key_id(root), root, Role.ROOT, doc.scope, "KPU", index, None)
+            self.manifest, self.root = doc, rec
+            self._keys[rec.keyid] = rec
+        elif isinstance(doc, AuthorityCertificate):
+            pk = bytes.fromhex(doc.key)
+            rec = KeyRecord(key_id(pk), pk, doc.role, doc.scope, doc.name, index, env.signer)
+            self._keys[rec.keyid] = rec
+        elif isinstance(doc, Enrolment):
+            pk = bytes.fromhex(doc.key)
+            rec = KeyRecord(key_id(pk), pk, Role.DEVICE, doc.tps, doc.tps, index, env.signer)
+            self._keys[rec.keyid] = rec
+        else:
+            self._revoked[doc.keyid] = index
+
+    # --- sheets ----------------------------------------------------------
+    def check_sheet(
+        self,
+        envelope: bytes | Envelope,
+        tps_code: str,
+        at_index: int,
+        *,
+        verified: bool = False,
+    ) -> Verdict:
+        """Whether a sheet envelope for ``tps_code`` (the TPS named inside the
+        sheet — the caller decodes it) is acceptable at log position
+        ``at_index``. The first signature is the submitter: that TPS's enrolled
+        device, or the PPK (kecamatan authority) over it; further signatures
+        must be witnesses whose scope covers the TPS. ``verified=True`` skips
+        the Ed25519 checks already done by ``verify_envelope_signatures``."""
+        parsed = self._parse(envelope)
+        if isinstance(parsed, Verdict):
+            return parsed
+        env = parsed
+        if env.payload_type != TYPE_SHEET:
+            return _verdict("PAYLOAD-TYPE", x=env.payload_type)
+        if not _TPS.fullmatch(tps_code):
+            return _verdict("TPS-INVALID", x=tps_code)
+        if self.manifest is None:
+            return _verdict("NO-MANIFEST")
+        first, *rest = env.signatures
+        submitter = self._keys.get(first.keyid)
+        refused = self._signer_refusal(first, submitter, at_index)
+        if refused is not None:
+            return refused
+        assert submitter is not None
+        if submitter.role is Role.DEVICE:
+            if submitter.scope != tps_code:
+                return _verdict("KEY-WRONG-TPS", k=submitter.keyid, x=submitter.scope)
+        elif submitter.role is Role.KECAMATAN:
+            if not _contains(submitter.scope, tps_code):
+                return _verdict("KEY-OUT-OF-SCOPE", k=submitter.keyid, x=submitter.scope)
+        else:
+            return _verdict("KEY-WRONG-ROLE", k=submitter.keyid, x=submitter.role.value)
+        cosigners: list[KeyRecord] = []
+        for sig in rest:
+            rec = self._keys.get(sig.keyid)
+            refused = self._signer_refusal(sig, rec, at_index)
+            if refused is not None:
+                return refused
+            assert rec is not None
+            if rec.role is not Role.WITNESS:
+                return _verdict("KEY-WRONG-ROLE", k=rec.keyid, x=rec.role.value)
+            if not _contains(rec.scope, tps_code):
+                return _verdict("KEY-OUT-OF-SCOPE", k=rec.keyid, x=rec.scope)
+            cosigners.append(rec)
+        if not verified:
+            message = pae(env.payload_type, env.payload)
+            for sig, rec in zip(env.signatures, (submitter, *cosigners), strict=True):
+                if not _sig_ok(rec.public_key, message, sig.sig):
+                    return _verdict("SIG-INVALID", k=sig.keyid)
+        return _verdict(
+            "OK",
+            signer=submitter.keyid,
+            role=submitter.role,
+            scope=submitter.scope,
+            cosigners=tuple(r.keyid for r in cosigners),
+        )
