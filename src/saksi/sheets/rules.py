@@ -1,0 +1,396 @@
+"""The rules of form C.Hasil, with their stable codes (``/docs/sheet-format.md``).
+
+``check_sheet`` is pure: a sheet, the ballot of its contest at its TPS and
+the TPS itself in, a ``CheckResult`` out. Rules never change a sheet: a
+flagged sheet is kept exactly as signed and the flags say what is wrong.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
+from typing import Protocol
+
+import msgspec
+
+from saksi.election.model import MAX_DPT_PER_TPS, Ballot, Contest, Tps
+from saksi.errors import SaksiError
+from saksi.sheets.canonical import decode
+from saksi.sheets.model import LPJ, Sheet, vote_fields
+from saksi.sheets.shape import SheetShapeError, shape_problem
+
+__all__ = [
+    "RULES",
+    "BallotLookup",
+    "CheckResult",
+    "RuleResult",
+    "Severity",
+    "Verdict",
+    "check_arithmetic",
+    "check_ballot",
+    "check_sheet",
+    "parse_and_check",
+    "reserve",
+]
+
+
+class Severity(StrEnum):
+    REJECT = "reject"  # not a sheet at all: refused
+    FLAG = "flag"  # the paper may say so: kept as signed, flagged for the recap
+
+
+class Verdict(StrEnum):
+    CLEAN = "clean"
+    FLAGGED = "flagged"
+    REJECTED = "rejected"
+
+
+# Every rule code and its severity; CH-A-EQ-DPT is this project's addition.
+RULES: Mapping[str, Severity] = {
+    "CH-SHAPE": Severity.REJECT,
+    "CH-BALLOT": Severity.REJECT,
+    "CH-LP-SUM": Severity.FLAG,
+    "CH-B4-SUM": Severity.FLAG,
+    "CH-B1-LE-A": Severity.FLAG,
+    "CH-DPT-MAX": Severity.FLAG,
+    "CH-A-EQ-DPT": Severity.FLAG,
+    "CH-BALLOTS-SUM": Severity.FLAG,
+    "CH-BALLOTS-RESERVE": Severity.FLAG,
+    "CH-USED-EQ-VOTERS": Severity.FLAG,
+    "CH-VALID-SUM": Severity.FLAG,
+    "CH-TOTAL-SUM": Severity.FLAG,
+    "CH-TOTAL-EQ-USED": Severity.FLAG,
+    "CH-DISABLED-LE-B4": Severity.FLAG,
+    "CH-VOTES-LE-CAP": Severity.FLAG,
+}
+
+
+class RuleResult(msgspec.Struct, frozen=True):
+    """One broken rule: which fields, their values, and why (in both languages)."""
+
+    code: str
+    severity: Severity
+    fields: tuple[str, ...]
+    values: dict[str, int | str | None]
+    message_id: str
+    message_en: str
+
+
+class CheckResult(msgspec.Struct, frozen=True):
+    verdict: Verdict
+    results: tuple[RuleResult, ...] = ()
+
+    @property
+    def codes(self) -> frozenset[str]:
+        return frozenset(r.code for r in self.results)
+
+    @staticmethod
+    def of(results: Iterable[RuleResult]) -> CheckResult:
+        found = tuple(results)
+        if any(r.severity is Severity.REJECT for r in found):
+            verdict = Verdict.REJECTED
+        elif found:
+            verdict = Verdict.FLAGGED
+        else:
+            verdict = Verdict.CLEAN
+        return CheckResult(verdict, found)
+
+
+def _result(
+    code: str, values: Mapping[str, int | str | None], message_id: str, message_en: str
+) -> RuleResult:
+    return RuleResult(code, RULES[code], tuple(values), dict(values), message_id, message_en)
+
+
+def reserve(dpt: int) -> int:
+    """The 2% reserve of ballots: ceil(2% of the DPT), in integers."""
+    return (2 * dpt + 99) // 100
+
+
+# ------------------------------------------------------------- arithmetic
+
+
+def _lpj(path: str, row: LPJ) -> dict[str, int | str | None]:
+    return {f"{path}.L": row.L, f"{path}.P": row.P, f"{path}.J": row.J}
+
+
+def check_arithmetic(sheet: Sheet) -> list[RuleResult]:
+    """Every flag rule that needs nothing but the sheet itself."""
+    out: list[RuleResult] = []
+    v = sheet.voters
+    rows = [(f"voters.{n}", getattr(v, n)) for n in ("A", "B1", "B2", "B3", "B4")]
+    rows.append(("disabled", sheet.disabled))
+    for path, row in rows:
+        if row.J != row.L + row.P:
+            out.append(_result(
+                "CH-LP-SUM", _lpj(path, row),
+                f"{path}: J ({row.J}) ≠ L + P ({row.L} + {row.P} = {row.L + row.P})",
+                f"{path}: J ({row.J}) ≠ L + P ({row.L} + {row.P} = {row.L + row.P})",
+            ))
+    for part in ("L", "P", "J"):
+        b1, b2, b3, b4 = (getattr(getattr(v, n), part) for n in ("B1", "B2", "B3", "B4"))
+        if b4 != b1 + b2 + b3:
+            out.append(_result(
+                "CH-B4-SUM",
+                {f"voters.B4.{part}": b4, f"voters.B1.{part}": b1,
+                 f"voters.B2.{part}": b2, f"voters.B3.{part}": b3},
+                f"jumlah pemilih B4.{part} = {b4}, padahal B1 + B2 + B3 = {b1 + b2 + b3}",
+                f"voters B4.{part} = {b4}, but B1 + B2 + B3 = {b1 + b2 + b3}",
+            ))
+        a = getattr(v.A, part)
+        if b1 > a:
+            out.append(_result(
+                "CH-B1-LE-A", {f"voters.B1.{part}": b1, f"voters.A.{part}": a},
+                f"pemilih DPT yang memilih (B1.{part} = {b1}) melebihi DPT (A.{part} = {a})",
+                f"DPT voters who voted (B1.{part} = {b1}) exceed the DPT (A.{part} = {a})",
+            ))
+    if v.A.J > MAX_DPT_PER_TPS:
+        out.append(_result(
+            "CH-DPT-MAX", {"voters.A.J": v.A.J},
+            f"DPT {v.A.J} melebihi batas {MAX_DPT_PER_TPS} pemilih per TPS",
+            f"DPT {v.A.J} exceeds the limit of {MAX_DPT_PER_TPS} voters per TPS",
+        ))
+    b = sheet.ballots
+    if b.received != b.used + b.damaged + b.unused:
+        out.append(_result(
+            "CH-BALLOTS-SUM",
+            {"ballots.1": b.received, "ballots.2": b.used, "ballots.3": b.damaged,
+             "ballots.4": b.unused},
+            f"surat suara diterima ({b.received}) ≠ digunakan + rusak + sisa "
+            f"({b.used} + {b.damaged} + {b.unused})",
+            f"ballots received ({b.received}) ≠ used + damaged + unused "
+            f"({b.used} + {b.damaged} + {b.unused})",
+        ))
+    limit = v.A.J + reserve(v.A.J)
+    if b.received > limit:
+        out.append(_result(
+            "CH-BALLOTS-RESERVE", {"ballots.1": b.received, "voters.A.J": v.A.J},
+            f"surat suara diterima ({b.received}) melebihi DPT + cadangan 2% ({limit})",
+            f"ballots received ({b.received}) exceed DPT + 2% reserve ({limit})",
+        ))
+    if b.used != v.B4.J:
+        out.append(_result(
+            "CH-USED-EQ-VOTERS", {"ballots.2": b.used, "voters.B4.J": v.B4.J},
+            f"surat suara digunakan ({b.used}) ≠ jumlah pemilih yang memilih ({v.B4.J})",
+            f"ballots used ({b.used}) ≠ voters who voted ({v.B4.J})",
+        ))
+    out.extend(_check_votes(sheet))
+    t = sheet.totals
+    if t.C != t.A + t.B:
+        out.append(_result(
+            "CH-TOTAL-SUM", {"totals.C": t.C, "totals.A": t.A, "totals.B": t.B},
+            f"jumlah suara sah dan tidak sah (V.C = {t.C}) ≠ {t.A} + {t.B}",
+            f"all votes (V.C = {t.C}) ≠ valid + invalid ({t.A} + {t.B})",
+        ))
+    if b.used != t.C:
+        out.append(_result(
+            "CH-TOTAL-EQ-USED", {"totals.C": t.C, "ballots.2": b.used},
+            f"jumlah seluruh suara ({t.C}) ≠ surat suara digunakan ({b.used})",
+            f"all votes ({t.C}) ≠ ballots used ({b.used})",
+        ))
+    if sheet.disabled.J > v.B4.J:
+        out.append(_result(
+            "CH-DISABLED-LE-B4", {"disabled.J": sheet.disabled.J, "voters.B4.J": v.B4.J},
+            f"pemilih disabilitas ({sheet.disabled.J}) melebihi seluruh pemilih ({v.B4.J})",
+            f"voters with disabilities ({sheet.disabled.J}) exceed all voters ({v.B4.J})",
+        ))
+    cap = v.A.J + v.B2.J + v.B3.J
+    for path, count in [*vote_fields(sheet), ("totals.C", t.C)]:
+        if count > cap:
+            out.append(_result(
+                "CH-VOTES-LE-CAP",
+                {path: count, "voters.A.J": v.A.J, "voters.B2.J": v.B2.J,
+                 "voters.B3.J": v.B3.J},
+                f"{path} = {count} melebihi jumlah orang yang dapat memilih di TPS ini ({cap})",
+                f"{path} = {count} exceeds the people who could vote at this TPS ({cap})",
+            ))
+    return out
+
+
+def _check_votes(sheet: Sheet) -> list[RuleResult]:
+    """CH-VALID-SUM: V.A = section IV; in party contests also each party's identity."""
+    out: list[RuleResult] = []
+    votes = sheet.votes
+    valid = sheet.totals.A
+    if sheet.contest.is_party_contest:
+        for i, p in enumerate(votes.parties):
+            own = p.party_votes + sum(c.votes for c in p.candidates)
+            if p.total != own:
+                path = f"votes.parties[{i}]"
+                out.append(_result(
+                    "CH-VALID-SUM",
+                    {f"{path}.total": p.total, f"{path}.party_votes": p.party_votes,
+                     **{f"{path}.candidates[{j}].votes": c.votes
+                        for j, c in enumerate(p.candidates)}},
+                    f"jumlah suara partai {p.number} ({p.total}) ≠ suara partai + suara calon "
+                    f"({own})",
+                    f"party {p.number} total ({p.total}) ≠ party-only + candidate votes ({own})",
+                ))
+        parts = {f"votes.parties[{i}].total": p.total for i, p in enumerate(votes.parties)}
+    else:
+        name = "tickets" if sheet.contest is Contest.PPWP else "candidates"
+        entries = getattr(votes, name)
+        parts = {f"votes.{name}[{i}].votes": e.votes for i, e in enumerate(entries)}
+    section = sum(parts.values())
+    if section != valid:
+        out.append(_result(
+            "CH-VALID-SUM", {"totals.A": valid, **parts},
+            f"jumlah suara sah (V.A = {valid}) ≠ jumlah rincian suara bagian IV ({section})",
+            f"valid votes (V.A = {valid}) ≠ sum of section IV ({section})",
+        ))
+    return out
+
+
+# ----------------------------------------------------------------- ballot
+
+
+def check_ballot(sheet: Sheet, ballot: Ballot, tps: Tps) -> list[RuleResult]:
+    """CH-BALLOT: the sheet counts exactly the entries of this TPS's ballot, once each.
+
+    Every entry of the ballot must be written (zero if it got no votes): a
+    missing row cannot be told apart from a row that was never entered.
+    """
+    out: list[RuleResult] = []
+
+    def reject(path: str, value: int | str | None, mid: str, men: str) -> None:
+        out.append(_result("CH-BALLOT", {path: value}, mid, men))
+
+    if sheet.tps != tps.code or ballot.tps != tps.code:
+        reject("tps", sheet.tps, f"lembar untuk TPS {sheet.tps}, surat suara untuk TPS "
+               f"{ballot.tps}", f"sheet is for TPS {sheet.tps}, ballot for TPS {ballot.tps}")
+        return out
+    if sheet.contest != ballot.contest:
+        reject("contest", str(sheet.contest),
+               f"lembar {sheet.contest} diperiksa terhadap surat suara {ballot.contest}",
+               f"a {sheet.contest} sheet checked against the {ballot.contest} ballot")
+        return out
+    where_id = f"surat suara {ballot.contest} TPS {tps.code}"
+    where_en = f"the {ballot.contest} ballot of TPS {tps.code}"
+    if ballot.dapil is not None:
+        where_id += f" (dapil {ballot.dapil.name})"
+        where_en += f" (district {ballot.dapil.name})"
+
+    def entries(path: str, numbers: list[int], allowed: Mapping[int, str], what: tuple[str, str]
+                ) -> None:
+        what_id, what_en = what
+        seen = Counter(numbers)
+        for i, n in enumerate(numbers):
+            if numbers.index(n) != i:
+                continue  # report each number once, at its first position
+            k = seen[n]
+            if n not in allowed:
+                reject(f"{path}[{i}].number", n, f"{what_id} nomor {n} tidak ada di {where_id}",
+                       f"{what_en} number {n} is not on {where_en}")
+            elif k > 1:
+                reject(f"{path}[{i}].number", n,
+                       f"{what_id} nomor {n} ({allowed[n]}) tercatat {k} kali",
+                       f"{what_en} number {n} ({allowed[n]}) appears {k} times")
+        for n, label in allowed.items():
+            if n not in numbers:
+                reject(path, n,
+                       f"{what_id} nomor {n} ({label}) tidak tercatat; tulis 0 bila tanpa suara",
+                       f"{what_en} number {n} ({label}) is missing; write 0 if it got no votes")
+
+    v = sheet.votes
+    if sheet.contest is Contest.PPWP:
+        entries("votes.tickets", [t.number for t in v.tickets],
+                {t.number: f"{t.president} – {t.vice_president}" for t in ballot.tickets},
+                ("paslon", "ticket"))
+    elif sheet.contest is Contest.DPD:
+        entries("votes.candidates", [c.number for c in v.candidates],
+                {c.number: c.name for c in ballot.candidates}, ("calon DPD", "DPD candidate"))
+    else:
+        lists = {pl.party.number: pl for pl in ballot.parties}
+        entries("votes.parties", [p.number for p in v.parties],
+                {n: pl.party.abbreviation for n, pl in lists.items()}, ("partai", "party"))
+        for i, p in enumerate(v.parties):
+            if p.number in lists:
+                pl = lists[p.number]
+                entries(f"votes.parties[{i}].candidates", [c.number for c in p.candidates],
+                        {c.number: c.name for c in pl.candidates},
+                        (f"calon partai {p.number} ({pl.party.abbreviation})",
+                         f"candidate of party {p.number} ({pl.party.abbreviation})"))
+    return out
+
+
+def check_dpt(sheet: Sheet, tps: Tps) -> list[RuleResult]:
+    """CH-A-EQ-DPT (an addition): section I.A matches the TPS's registered DPT."""
+    a = sheet.voters.A
+    registered = {"L": tps.dpt_l, "P": tps.dpt_p, "J": tps.dpt}
+    wrong = {p: getattr(a, p) for p in ("L", "P", "J") if getattr(a, p) != registered[p]}
+    if not wrong:
+        return []
+    return [_result(
+        "CH-A-EQ-DPT", {f"voters.A.{p}": n for p, n in wrong.items()},
+        "DPT di lembar (" + ", ".join(f"{p} = {n}" for p, n in wrong.items())
+        + f") berbeda dari DPT terdaftar TPS {tps.code} (L = {tps.dpt_l}, P = {tps.dpt_p}, "
+        f"J = {tps.dpt})",
+        "DPT on the sheet (" + ", ".join(f"{p} = {n}" for p, n in wrong.items())
+        + f") differs from the registered DPT of TPS {tps.code} (L = {tps.dpt_l}, "
+        f"P = {tps.dpt_p}, J = {tps.dpt})",
+    )]
+
+
+def _shape_result(err: SheetShapeError) -> RuleResult:
+    value = err.value if isinstance(err.value, int | str) or err.value is None else repr(
+        err.value)[:200]
+    return _result("CH-SHAPE", {err.field: value}, err.message_id, err.message_en)
+
+
+def check_sheet(sheet: Sheet, ballot: Ballot, tps: Tps) -> CheckResult:
+    """All rules for a sheet of ``tps``. Pure; never changes the sheet."""
+    problem = shape_problem(sheet)
+    if problem is not None:
+        return CheckResult.of([_shape_result(problem)])
+    return CheckResult.of(
+        [*check_ballot(sheet, ballot, tps), *check_dpt(sheet, tps), *check_arithmetic(sheet)]
+    )
+
+
+# --------------------------------------------------------- parse and check
+
+
+class BallotLookup(Protocol):
+    """What ``parse_and_check`` needs from an election (``saksi.election.Election`` fits)."""
+
+    def tps(self, code: str) -> Tps: ...
+
+    def contests_at(self, tps_code: str) -> Iterable[Contest]: ...
+
+    def ballot(self, tps_code: str, contest: Contest) -> Ballot: ...
+
+
+def parse_and_check(raw: bytes, lookup: BallotLookup) -> tuple[Sheet | None, CheckResult]:
+    """Parse ``raw`` and check it against the election. Never raises on bad input.
+
+    An unknown TPS or a contest not held there is a CH-BALLOT rejection: the
+    document is well formed, but there is no ballot it could count.
+    """
+    try:
+        sheet = decode(raw)
+    except SheetShapeError as err:
+        return None, CheckResult.of([_shape_result(err)])
+    try:
+        tps = lookup.tps(sheet.tps)
+    except (SaksiError, LookupError):
+        return sheet, CheckResult.of([_result(
+            "CH-BALLOT", {"tps": sheet.tps},
+            f"TPS {sheet.tps} tidak terdaftar dalam pemilu ini",
+            f"TPS {sheet.tps} is not in this election",
+        )])
+    if sheet.contest not in set(lookup.contests_at(tps.code)):
+        return sheet, CheckResult.of([_result(
+            "CH-BALLOT", {"contest": str(sheet.contest)},
+            f"pemilihan {sheet.contest} tidak diselenggarakan di TPS {tps.code}",
+            f"the {sheet.contest} contest is not held at TPS {tps.code}",
+        )])
+    try:
+        ballot = lookup.ballot(tps.code, sheet.contest)
+    except (SaksiError, LookupError):
+        return sheet, CheckResult.of([_result(
+            "CH-BALLOT", {"contest": str(sheet.contest)},
+            f"surat suara {sheet.contest} untuk TPS {tps.code} tidak ditemukan",
+            f"no {sheet.contest} ballot found for TPS {tps.code}",
+        )])
+    return sheet, check_sheet(sheet, ballot, tps)
