@@ -11,6 +11,7 @@ seed) so that one file cannot be loaded as the other by mistake.
 
 from __future__ import annotations
 
+import functools
 import os
 import stat
 from pathlib import Path
@@ -53,10 +54,44 @@ _plain_decoder = msgspec.json.Decoder(_Plain)
 _sealed_decoder = msgspec.json.Decoder(_Sealed)
 
 
+@functools.lru_cache(maxsize=8)
 def _box_key(passphrase: bytes, salt: bytes, opslimit: int, memlimit: int) -> bytes:
+    # Cached: ``keys init`` seals thousands of authority keys with one salt,
+    # and a command that opens several sealed files derives the key once.
     return nacl.pwhash.argon2id.kdf(
         nacl.secret.SecretBox.KEY_SIZE, passphrase, salt, opslimit=opslimit, memlimit=memlimit
     )
+
+
+class Sealer:
+    """Seals many secrets under one passphrase with one argon2id derivation
+    (one salt per sealer; each file still gets its own random nonce)."""
+
+    def __init__(
+        self,
+        passphrase: bytes,
+        *,
+        opslimit: int | None = None,
+        memlimit: int | None = None,
+    ) -> None:
+        self.salt = nacl.utils.random(nacl.pwhash.argon2id.SALTBYTES)
+        self.opslimit = SEAL_OPSLIMIT if opslimit is None else opslimit
+        self.memlimit = SEAL_MEMLIMIT if memlimit is None else memlimit
+        self._box = nacl.secret.SecretBox(
+            _box_key(passphrase, self.salt, self.opslimit, self.memlimit)
+        )
+
+    def seal(self, secret: bytes, kind: str) -> bytes:
+        return msgspec.json.encode(
+            _Sealed(
+                box=bytes(self._box.encrypt(secret)),
+                kind=kind,
+                memlimit=self.memlimit,
+                opslimit=self.opslimit,
+                salt=self.salt.hex(),
+                v=1,
+            )
+        )
 
 
 def write_secret(
@@ -64,28 +99,16 @@ def write_secret(
     secret: bytes,
     *,
     kind: str = KIND_ED25519,
-    passphrase: bytes | None = None,
-    opslimit: int = SEAL_OPSLIMIT,
-    memlimit: int = SEAL_MEMLIMIT,
+    sealer: Sealer | None = None,
 ) -> None:
-    """Create ``path`` (mode 0600, never overwriting) holding ``secret``."""
+    """Create ``path`` (mode 0600, never overwriting) holding ``secret``,
+    sealed if a ``sealer`` is given."""
     if len(secret) != SECRET_BYTES:
         raise ValueError("a secret is 32 bytes")
-    if passphrase is None:
+    if sealer is None:
         data = msgspec.json.encode(_Plain(kind=kind, secret=secret.hex(), v=1))
     else:
-        salt = nacl.utils.random(nacl.pwhash.argon2id.SALTBYTES)
-        box = nacl.secret.SecretBox(_box_key(passphrase, salt, opslimit, memlimit))
-        data = msgspec.json.encode(
-            _Sealed(
-                box=bytes(box.encrypt(secret)),
-                kind=kind,
-                memlimit=memlimit,
-                opslimit=opslimit,
-                salt=salt.hex(),
-                v=1,
-            )
-        )
+        data = sealer.seal(secret, kind)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -179,9 +202,8 @@ def read_secret(path: Path, *, kind: str = KIND_ED25519, passphrase: bytes | Non
     return secret
 
 
-def write_signing_key(path: Path, key: SigningKey, *, passphrase: bytes | None = None,
-                      opslimit: int = SEAL_OPSLIMIT, memlimit: int = SEAL_MEMLIMIT) -> None:
-    write_secret(path, bytes(key), passphrase=passphrase, opslimit=opslimit, memlimit=memlimit)
+def write_signing_key(path: Path, key: SigningKey, *, sealer: Sealer | None = None) -> None:
+    write_secret(path, bytes(key), sealer=sealer)
 
 
 def read_signing_key(path: Path, *, passphrase: bytes | None = None) -> SigningKey:
