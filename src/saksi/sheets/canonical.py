@@ -123,6 +123,8 @@ def _shape_error(exc: msgspec.ValidationError, data: bytes) -> SheetShapeError:
     if field_name and ("unknown field" in what or "missing required" in what):
         raw_path = f"{raw_path}.{field_name.group(1)}"
     path = raw_path.removeprefix("$.") if raw_path != "$" else "$"
+    if path == "$" and what.startswith("reason "):  # raised by Sheet.__post_init__
+        path = "reason"
     value: object = None
     if "missing required" not in what and path != "$":
         try:

@@ -123,9 +123,10 @@ class Sheet(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaul
 
     def __post_init__(self) -> None:
         if self.reason is not None and not unicodedata.is_normalized("NFC", self.reason):
-            msgspec.structs.force_setattr(
-                self, "reason", unicodedata.normalize("NFC", self.reason)
-            )
+            nfc = unicodedata.normalize("NFC", self.reason)
+            if len(nfc) > MAX_TEXT:  # NFC can lengthen a text; the limit holds after it
+                raise ValueError(f"reason longer than {MAX_TEXT} characters after NFC")
+            msgspec.structs.force_setattr(self, "reason", nfc)
 
 
 def _by_number(entries: tuple[_E, ...]) -> tuple[_E, ...]:

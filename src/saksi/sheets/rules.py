@@ -125,8 +125,10 @@ def check_arithmetic(sheet: Sheet) -> list[RuleResult]:
         if row.J != row.L + row.P:
             out.append(_result(
                 "CH-LP-SUM", _lpj(path, row),
-                f"{path}: J ({row.J}) ≠ L + P ({row.L} + {row.P} = {row.L + row.P})",
-                f"{path}: J ({row.J}) ≠ L + P ({row.L} + {row.P} = {row.L + row.P})",
+                f"baris {path}: jumlah J ({row.J}) ≠ laki-laki + perempuan "
+                f"({row.L} + {row.P} = {row.L + row.P})",
+                f"row {path}: total J ({row.J}) ≠ male + female "
+                f"({row.L} + {row.P} = {row.L + row.P})",
             ))
     for part in ("L", "P", "J"):
         b1, b2, b3, b4 = (getattr(getattr(v, n), part) for n in ("B1", "B2", "B3", "B4"))
