@@ -1,0 +1,39 @@
+"""What the pipeline answers for one submitted document.
+
+A :class:`Receipt` means the exact bytes are durable in the log at ``index``;
+a :class:`Refusal` means nothing entered the log. Both are wire structs: the
+CLI prints them as JSON lines and the HTTP API returns them.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class Problem(msgspec.Struct, frozen=True):
+    """One reason, naming the rule or check, the fields and their values."""
+
+    code: str
+    message_id: str
+    message_en: str
+    fields: tuple[str, ...] = ()
+    values: dict[str, int | str | None] = {}
+
+
+class Receipt(msgspec.Struct, frozen=True, tag="accepted", tag_field="status"):
+    index: int
+    leaf_hash: str  # hex SHA-256 of 0x00 || entry (RFC 6962 leaf hash)
+    payload_type: str
+    verdict: str  # "clean" or "flagged" for sheets, "clean" for control documents
+    flags: tuple[Problem, ...] = ()
+    tps: str | None = None
+    contest: str | None = None
+    duplicate: bool = False  # the same bytes were already in the log
+
+
+class Refusal(msgspec.Struct, frozen=True, tag="refused", tag_field="status"):
+    reasons: tuple[Problem, ...]
+    leaf_hash: str | None = None
+
+
+Outcome = Receipt | Refusal
