@@ -98,7 +98,7 @@ def decode(data: bytes) -> Envelope:
         )
     try:
         envelope = _decoder.decode(data)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, ValueError) as exc:  # ValueError: invalid UTF-8
         raise EnvelopeError(
             "ENVELOPE-MALFORMED", f"amplop tidak sah: {exc}", f"malformed envelope: {exc}"
         ) from None

@@ -156,11 +156,11 @@ def read_secret(path: Path, *, kind: str = KIND_ED25519, passphrase: bytes | Non
     try:
         plain: _Plain | None = _plain_decoder.decode(raw)
         sealed: _Sealed | None = None
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, ValueError):
         plain = None
         try:
             sealed = _sealed_decoder.decode(raw)
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, ValueError):
             raise malformed from None
     found_kind = plain.kind if plain else sealed.kind if sealed else ""
     if found_kind != kind:

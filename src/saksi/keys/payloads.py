@@ -114,7 +114,7 @@ def decode_payload(payload_type: str, data: bytes) -> ControlDocument:
         )
     try:
         document = decoder.decode(data)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, ValueError) as exc:  # ValueError: invalid UTF-8
         raise InputError(
             "payload", payload_type, f"muatan tidak sah: {exc}", f"invalid payload: {exc}"
         ) from None
