@@ -36,11 +36,23 @@ def test_bad_checkpoints(bad: str) -> None:
         Checkpoint.parse_text(bad)
 
 
-origins = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E).filter(lambda c: c != "+"), min_size=1, max_size=30)
+origins = st.text(
+    st.characters(min_codepoint=0x21, max_codepoint=0x7E).filter(lambda c: c != "+"),
+    min_size=1,
+    max_size=30,
+)
 
 
 @settings(max_examples=50, deadline=None)
-@given(origins, st.integers(0, 2**63), st.binary(min_size=32, max_size=32), st.lists(st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), min_size=1, max_size=10), max_size=3))
+@given(
+    origins,
+    st.integers(0, 2**63),
+    st.binary(min_size=32, max_size=32),
+    st.lists(
+        st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), min_size=1, max_size=10),
+        max_size=3,
+    ),
+)
 def test_checkpoint_round_trip(origin: str, size: int, root: bytes, ext: list[str]) -> None:
     cp = Checkpoint(origin, size, root, tuple(ext))
     assert Checkpoint.parse_text(cp.text) == cp
@@ -63,7 +75,10 @@ def _receipt(n: int, i: int) -> tuple[str, bytes, Signer, Signer]:
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.integers(1, 300).flatmap(lambda n: st.tuples(st.just(n), st.integers(0, n - 1))), st.binary(max_size=20) | st.none())
+@given(
+    st.integers(1, 300).flatmap(lambda n: st.tuples(st.just(n), st.integers(0, n - 1))),
+    st.binary(max_size=20) | st.none(),
+)
 def test_tlog_proof_round_trip_and_verify(args: tuple[int, int], extra: bytes | None) -> None:
     n, i = args
     text, entry, log, wit = _receipt(n, i)
@@ -76,7 +91,12 @@ def test_tlog_proof_round_trip_and_verify(args: tuple[int, int], extra: bytes | 
     with pytest.raises(NoteError):
         again.verify(entry + b"!", log.verifier)
     with pytest.raises(NoteError):
-        again.verify(entry, log.verifier, witnesses=[Signer.generate("w2", ALG_COSIGNATURE_V1).verifier], quorum=1)
+        again.verify(
+            entry,
+            log.verifier,
+            witnesses=[Signer.generate("w2", ALG_COSIGNATURE_V1).verifier],
+            quorum=1,
+        )
 
 
 def test_tlog_proof_layout() -> None:

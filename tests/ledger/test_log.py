@@ -72,7 +72,9 @@ def test_appends_reads_and_proofs_across_tile_boundaries(tmp_path: Path) -> None
             for i in {0, size // 2, size - 1}:
                 assert log.inclusion_proof(i, size) == merkle.inclusion_proof(leaves, i, size)
             for old in {0, 1, size // 3, size - 1, size}:
-                assert log.consistency_proof(old, size) == merkle.consistency_proof(leaves, old, size)
+                assert log.consistency_proof(old, size) == merkle.consistency_proof(
+                    leaves, old, size
+                )
         with pytest.raises(InputError):
             log.entry(700)
         with pytest.raises(InputError):
@@ -84,7 +86,9 @@ def test_appends_reads_and_proofs_across_tile_boundaries(tmp_path: Path) -> None
 
 @settings(max_examples=8, deadline=None)
 @given(st.lists(st.integers(1, 300), min_size=1, max_size=6))
-def test_any_batching_gives_the_same_tree(tmp_path_factory: pytest.TempPathFactory, chunks: list[int]) -> None:
+def test_any_batching_gives_the_same_tree(
+    tmp_path_factory: pytest.TempPathFactory, chunks: list[int]
+) -> None:
     d = tmp_path_factory.mktemp("log")
     total = sum(chunks)
     data = entries(total)

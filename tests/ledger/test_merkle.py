@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 
 import pytest
 from hypothesis import given, settings
@@ -32,8 +33,8 @@ def naive_path(m: int, d: list[bytes]) -> list[bytes]:
     while k * 2 < n:
         k *= 2
     if m < k:
-        return naive_path(m, d[:k]) + [naive_mth(d[k:])]
-    return naive_path(m - k, d[k:]) + [naive_mth(d[:k])]
+        return [*naive_path(m, d[:k]), naive_mth(d[k:])]
+    return [*naive_path(m - k, d[k:]), naive_mth(d[:k])]
 
 
 def naive_subproof(m: int, d: list[bytes], b: bool) -> list[bytes]:
@@ -44,8 +45,8 @@ def naive_subproof(m: int, d: list[bytes], b: bool) -> list[bytes]:
     while k * 2 < n:
         k *= 2
     if m <= k:
-        return naive_subproof(m, d[:k], b) + [naive_mth(d[k:])]
-    return naive_subproof(m - k, d[k:], False) + [naive_mth(d[:k])]
+        return [*naive_subproof(m, d[:k], b), naive_mth(d[k:])]
+    return [*naive_subproof(m - k, d[k:], False), naive_mth(d[:k])]
 
 
 def naive_consistency(m: int, d: list[bytes]) -> list[bytes]:
@@ -68,7 +69,10 @@ def tree(n: int) -> tuple[list[bytes], list[bytes]]:
 
 def test_hash_domain_separation() -> None:
     assert merkle.leaf_hash(b"abc") == hashlib.sha256(b"\x00abc").digest()
-    assert merkle.node_hash(b"l" * 32, b"r" * 32) == hashlib.sha256(b"\x01" + b"l" * 32 + b"r" * 32).digest()
+    assert (
+        merkle.node_hash(b"l" * 32, b"r" * 32)
+        == hashlib.sha256(b"\x01" + b"l" * 32 + b"r" * 32).digest()
+    )
     assert merkle.root_from_leaves([]) == hashlib.sha256(b"").digest()
 
 
@@ -97,7 +101,11 @@ def test_small_trees_exhaustively(n: int) -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.integers(1, 400).flatmap(lambda n: st.tuples(st.just(n), st.integers(0, n - 1), st.integers(0, n))))
+@given(
+    st.integers(1, 400).flatmap(
+        lambda n: st.tuples(st.just(n), st.integers(0, n - 1), st.integers(0, n))
+    )
+)
 def test_sampled_larger_trees(args: tuple[int, int, int]) -> None:
     n, i, m = args
     d, leaves = tree(n)
@@ -133,7 +141,10 @@ def test_any_single_bit_flip_in_a_proof_fails(args: tuple[int, int], pos: int, f
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(1, 300).flatmap(lambda n: st.tuples(st.just(n), st.integers(1, n))), st.integers(0, 2**16))
+@given(
+    st.integers(1, 300).flatmap(lambda n: st.tuples(st.just(n), st.integers(1, n))),
+    st.integers(0, 2**16),
+)
 def test_consistency_flip_fails(args: tuple[int, int], pos: int) -> None:
     n, m = args
     _, leaves = tree(n)
@@ -172,7 +183,7 @@ def test_split_range_covers_aligned_ranges(lo_mult: int, n: int) -> None:
     lo = (lo_mult % 1024) * align
     parts = merkle.split_range(lo, lo + n)
     assert parts[0][0] == lo and parts[-1][1] == lo + n
-    for (a, b), (c, _) in zip(parts, parts[1:], strict=False):
+    for (_, b), (c, _) in itertools.pairwise(parts):
         assert b == c
     for a, b in parts:
         size = b - a

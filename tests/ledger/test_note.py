@@ -1,4 +1,4 @@
-"""Signed notes, verifier/signer keys and cosignature/v1 (c2sp.org/signed-note, tlog-cosignature)."""
+"""Signed notes, keys and cosignature/v1 (c2sp.org/signed-note, c2sp.org/tlog-cosignature)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ TEXT = (
 SIGNED = (
     TEXT
     + "\n"
-    + "— PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n"
+    + "— PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n"  # noqa: E501
 )
 
 # The example notes printed in c2sp.org/signed-note and c2sp.org/tlog-cosignature
@@ -41,12 +41,12 @@ QUASIMODO = (
     "\n"
     "ed è subito sera.\n"
     "\n"
-    "— quasimodo.example/salvatore NnugSzTjtVAewIS+Z/iJhUPeFDkO/5QQ2i5ddnGITLlC+EhfLW9oJKONrMouFSQU0xMcXxj99ihAQwaqP3ZekRwNtIc=\n"
+    "— quasimodo.example/salvatore NnugSzTjtVAewIS+Z/iJhUPeFDkO/5QQ2i5ddnGITLlC+EhfLW9oJKONrMouFSQU0xMcXxj99ihAQwaqP3ZekRwNtIc=\n"  # noqa: E501
 )
 COSIGNED = (
     "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n\n"
-    "— example.com/behind-the-sofa Az3grlgtzPICa5OS8npVmf1Myq/5IZniMp+ZJurmRDeOoRDe4URYN7u5/Zhcyv2q1gGzGku9nTo+zyWE+xeMcTOAYQ8=\n"
-    "— witness.example.com/w1 jWbPPwAAAABkGFDLEZMHwSRaJNiIDoe9DYn/zXcrtPHeolMI5OWXEhZCB9dlrDJsX3b2oyin1nPZqhf5nNo0xUe+mbIUBkBIfZ+qnA==\n"
+    "— example.com/behind-the-sofa Az3grlgtzPICa5OS8npVmf1Myq/5IZniMp+ZJurmRDeOoRDe4URYN7u5/Zhcyv2q1gGzGku9nTo+zyWE+xeMcTOAYQ8=\n"  # noqa: E501
+    "— witness.example.com/w1 jWbPPwAAAABkGFDLEZMHwSRaJNiIDoe9DYn/zXcrtPHeolMI5OWXEhZCB9dlrDJsX3b2oyin1nPZqhf5nNo0xUe+mbIUBkBIfZ+qnA==\n"  # noqa: E501
 )
 
 
@@ -127,9 +127,18 @@ def test_invalid_utf8_rejected() -> None:
         Note.parse(SIGNED.encode()[:-5] + b"\xff\xfe=\n")
 
 
-names = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x2FF).filter(lambda c: c != "+" and not c.isspace()), min_size=1, max_size=20)
+names = st.text(
+    st.characters(min_codepoint=0x21, max_codepoint=0x2FF).filter(
+        lambda c: c != "+" and not c.isspace()
+    ),
+    min_size=1,
+    max_size=20,
+)
 texts = st.lists(
-    st.text(st.characters(min_codepoint=0x20, max_codepoint=0x10FFF, blacklist_categories=("Cs",)), max_size=30),
+    st.text(
+        st.characters(min_codepoint=0x20, max_codepoint=0x10FFF, blacklist_categories=("Cs",)),
+        max_size=30,
+    ),
     min_size=1,
     max_size=5,
 ).map(lambda lines: "".join(line + "\n" for line in lines))
@@ -166,7 +175,9 @@ def test_cosignature_round_trip_and_tamper(name: str, ts: int, flip: int) -> Non
 
 
 def test_cosigned_message_layout() -> None:
-    assert cosigned_message("o\n1\nR=\n", 1679315147) == b"cosignature/v1\ntime 1679315147\no\n1\nR=\n"
+    assert (
+        cosigned_message("o\n1\nR=\n", 1679315147) == b"cosignature/v1\ntime 1679315147\no\n1\nR=\n"
+    )
     w = Signer.generate("w.example", ALG_COSIGNATURE_V1)
     with pytest.raises(NoteError):
         w.signature_line("o\n", None)

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p_log = sub.add_parser(
-        "log", help="log transparansi (C2SP) / the transparency log",
+        "log",
+        help="log transparansi (C2SP) / the transparency log",
         description="log transparansi C2SP / the C2SP transparency log",
     )
     lsub = p_log.add_subparsers(dest="log_command", metavar="COMMAND", required=True)
@@ -58,7 +59,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(handler=_log_verify)
 
     p_w = sub.add_parser(
-        "witness", help="saksi log (tlog-witness) / a log witness",
+        "witness",
+        help="saksi log (tlog-witness) / a log witness",
         description="server saksi tlog-witness / a tlog-witness server",
     )
     wsub = p_w.add_subparsers(dest="witness_command", metavar="COMMAND", required=True)

@@ -52,6 +52,7 @@ from saksi.ledger.tiles import (
     tile_path,
 )
 from saksi.ledger.witness_client import (
+    DEFAULT_BACKOFF,
     DEFAULT_TIMEOUT,
     WitnessClient,
     load_witnesses,
@@ -109,6 +110,7 @@ class Log:
         batch_size: int,
         batch_ms: float,
         witness_timeout: float,
+        witness_backoff: float,
         fault: Fault | None,
     ) -> None:
         self.dir = Path(election_dir)
@@ -133,6 +135,7 @@ class Log:
             WitnessClient(
                 self._witnesses,
                 timeout=witness_timeout,
+                backoff=witness_backoff,
                 on_change=lambda: save_witnesses(
                     self.ledger_dir / WITNESSES_FILE, self._witnesses, durable=False
                 ),
@@ -178,6 +181,7 @@ class Log:
         batch_size: int = DEFAULT_BATCH_SIZE,
         batch_ms: float = DEFAULT_BATCH_MS,
         witness_timeout: float = DEFAULT_TIMEOUT,
+        witness_backoff: float = DEFAULT_BACKOFF,
         fault: Fault | None = None,
     ) -> Log:
         d = Path(election_dir)
@@ -188,6 +192,7 @@ class Log:
             batch_size=batch_size,
             batch_ms=batch_ms,
             witness_timeout=witness_timeout,
+            witness_backoff=witness_backoff,
             fault=fault,
         )
 
@@ -307,9 +312,7 @@ class Log:
         if size is None:
             return cur
         if not 0 <= size <= cur:
-            raise InputError(
-                "size", size, "ukuran di luar log", f"size must be within 0..{cur}"
-            )
+            raise InputError("size", size, "ukuran di luar log", f"size must be within 0..{cur}")
         return size
 
     def entry(self, index: int) -> bytes:
@@ -405,8 +408,10 @@ class Log:
             while n < self.batch_size:
                 remaining = deadline - time.monotonic()
                 try:
-                    nxt = self._queue.get(timeout=remaining) if remaining > 0 else (
-                        self._queue.get_nowait()
+                    nxt = (
+                        self._queue.get(timeout=remaining)
+                        if remaining > 0
+                        else (self._queue.get_nowait())
                     )
                 except queue.Empty:
                     break

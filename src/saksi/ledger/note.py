@@ -191,9 +191,10 @@ class Signer:
         else:
             if timestamp is None or not 0 <= timestamp <= _MAX_TIMESTAMP:
                 raise NoteError("a cosignature needs a timestamp in [0, 2^63-1]")
-            sig = struct.pack(">Q", timestamp) + self._sk.sign(
-                cosigned_message(text, timestamp)
-            ).signature
+            sig = (
+                struct.pack(">Q", timestamp)
+                + self._sk.sign(cosigned_message(text, timestamp)).signature
+            )
         return f"{_DASH} {self.name} {b64encode(self.verifier.key_id + sig)}\n"
 
 

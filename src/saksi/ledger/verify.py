@@ -36,9 +36,7 @@ def needed_files(size: int) -> list[str]:
     return out
 
 
-def verify_tile_set(
-    files: Mapping[str, bytes], vkey: str, origin: str | None = None
-) -> Checkpoint:
+def verify_tile_set(files: Mapping[str, bytes], vkey: str, origin: str | None = None) -> Checkpoint:
     """Check the checkpoint signature, every bundle against its tile, every tile against
     the level above, and the root; return the checkpoint or raise TileVerificationError."""
     try:

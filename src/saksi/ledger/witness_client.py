@@ -86,7 +86,9 @@ def validate_witness(url: str, vkey: str) -> WitnessEntry:
         raise InputError("vkey", vkey, "kunci saksi tidak sah", f"bad witness key: {exc}") from exc
     if v.alg != ALG_COSIGNATURE_V1:
         raise InputError(
-            "vkey", vkey, "kunci saksi harus bertipe cosignature (0x04)",
+            "vkey",
+            vkey,
+            "kunci saksi harus bertipe cosignature (0x04)",
             "witness key must be a cosignature/v1 key (type 0x04)",
         )
     return WitnessEntry(url.rstrip("/"), vkey, 0)
