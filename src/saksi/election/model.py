@@ -55,10 +55,22 @@ def level_of_code(code: str) -> Level:
     """The level a KPU code belongs to, from its length (``"0"`` is national)."""
     if code == "0":
         return Level.NASIONAL
-    for level, length in CODE_LENGTHS.items():
-        if len(code) == length and code.isdigit():
-            return level
+    if is_well_formed(code):
+        for level, length in CODE_LENGTHS.items():
+            if len(code) == length:
+                return level
     raise ValueError(f"not a KPU region code: {code!r}")
+
+
+_OVERSEAS_CHARS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def is_well_formed(code: str) -> bool:
+    """Digits only, except that KPU numbers overseas cities past 9999 as
+    ``99AA``, ``99AB``, … so codes under ``99`` may hold capital letters."""
+    if code.isascii() and code.isdigit():
+        return True
+    return code.startswith(OVERSEAS_PROVINCE) and all(c in _OVERSEAS_CHARS for c in code)
 
 
 def parent_code(code: str) -> str:
