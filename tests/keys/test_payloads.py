@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from saksi.errors import InputError
-from saksi.keys.envelope import TYPE_AUTHORITY, TYPE_ENROLMENT, TYPE_SHEET
+from saksi.keys.envelope import TYPE_AUTHORITY, TYPE_ENROLMENT, TYPE_REVOCATION, TYPE_SHEET
 from saksi.keys.ids import Role
 from saksi.keys.payloads import (
     TYPE_OF,
@@ -124,3 +124,25 @@ def test_control_characters_in_names_are_refused() -> None:
 def test_sheet_is_not_a_control_document() -> None:
     with pytest.raises(InputError):
         decode_payload(TYPE_SHEET, b"{}")
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b'{"key":"' + b"ab" * 32 + b'","tps":"3201010001001\\n"}',
+        b'{"key":"' + b"ab" * 32 + b'\\n","tps":"3201010001001"}',
+        b'{"keyid":"' + b"ab" * 32 + b'","reason":"hilang\\n"}',
+        b'{"key":"' + b"ab" * 32 + b'","tps":"32AB010001001"}',  # letters only overseas
+    ],
+)
+def test_a_trailing_newline_or_stray_letter_is_not_a_valid_code(payload: bytes) -> None:
+    payload_type = TYPE_REVOCATION if b"reason" in payload else TYPE_ENROLMENT
+    with pytest.raises(InputError):
+        decode_payload(payload_type, payload)
+
+
+def test_overseas_codes_may_hold_capital_letters() -> None:
+    doc = Enrolment(key="ab" * 32, tps="99AJ010001001")
+    assert decode_payload(TYPE_ENROLMENT, encode_payload(doc)) == doc
+    cert = AuthorityCertificate(key="ab" * 32, name="Jeddah", role=Role.KABKOTA, scope="99AJ")
+    assert decode_payload(TYPE_AUTHORITY, encode_payload(cert)) == cert

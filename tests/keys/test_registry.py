@@ -21,6 +21,8 @@ from conftest import (
     sheet_envelope,
     signed,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from saksi.errors import StateError
 from saksi.keys import envelope as env
@@ -305,3 +307,17 @@ def test_replay_without_verification_reaches_the_same_state(world: World) -> Non
 def test_enrolment_scope_follows_the_tps_code(world: World) -> None:
     ok = Enrolment(key=hexkey(seeded(80)), tps="3201990001001")
     assert world.registry.check_control(signed(ok, world.kab_a), world.next_index).ok
+
+
+@settings(max_examples=25, deadline=None)
+@given(gap=st.integers(0, 5), probes=st.lists(st.integers(0, 40), min_size=1, max_size=8))
+def test_a_key_signs_exactly_inside_its_validity_interval(gap: int, probes: list[int]) -> None:
+    w = World().build()
+    enrolled_at = w.append(w.enrol(seeded(90), TPS_A1, w.kab_a))
+    for _ in range(gap):  # unrelated entries between enrolment and revocation
+        w.append(env.encode(sheet_envelope(SHEET, w.dev_a1)))
+    revoked_at = w.append(w.revoke(seeded(90), by=w.root))
+    envelope = sheet_envelope(SHEET, seeded(90))
+    for i in probes:
+        verdict = w.registry.check_sheet(envelope, TPS_A1, i)
+        assert verdict.ok == (enrolled_at < i < revoked_at), (i, verdict.code)

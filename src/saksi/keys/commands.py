@@ -3,8 +3,6 @@
 Handlers import their modules lazily so ``saksi --help`` stays fast.
 """
 
-# ruff: noqa: PLC0415
-
 from __future__ import annotations
 
 import argparse
@@ -167,6 +165,7 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _revoke(args: argparse.Namespace) -> int:
+    from saksi.election.model import is_well_formed
     from saksi.errors import InputError, NotFoundError
     from saksi.keys import envelope as env
     from saksi.keys.envelope import TYPE_REVOCATION
@@ -182,7 +181,7 @@ def _revoke(args: argparse.Namespace) -> int:
     read_index(directory)  # a clear error if there are no keys
     passphrase = passphrase_from(args.passphrase_file)
     target: str = args.key
-    if len(target) == 13 and target.isdigit():
+    if len(target) == 13 and is_well_formed(target):
         master = load_master(directory, passphrase)
         target = key_id(bytes(device_key(master, target).verify_key))
     elif len(target) != 64 or not all(c in "0123456789abcdef" for c in target):
@@ -248,6 +247,7 @@ def _read_input(file: str) -> bytes:
 
 
 def _sign(args: argparse.Namespace) -> int:
+    from saksi.election.model import is_well_formed
     from saksi.errors import InputError
     from saksi.keys import envelope as env
     from saksi.keys.envelope import TYPE_SHEET
@@ -259,7 +259,7 @@ def _sign(args: argparse.Namespace) -> int:
 
     directory: Path = args.dir
     tps: str = args.tps
-    if len(tps) != 13 or not tps.isdigit():
+    if len(tps) != 13 or not is_well_formed(tps):
         raise InputError("--tps", tps, "kode TPS harus 13 digit", "a TPS code has 13 digits")
     sheet = decode(_read_input(args.file))
     if sheet.tps != tps:

@@ -23,11 +23,17 @@ from saksi.keys.envelope import (
 )
 from saksi.keys.ids import Role
 
-HexKey = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
-RegionCode = Annotated[str, msgspec.Meta(pattern=r"^(0|[0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{10})$")]
-TpsCode = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{13}$")]
-Text = Annotated[str, msgspec.Meta(pattern=r"^[^\x00-\x1f]{1,256}$")]
-Origin = Annotated[str, msgspec.Meta(pattern=r"^[!-~]{1,256}$")]
+HexKey = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}\Z")]
+# KPU codes are digits, except that overseas (province 99) cities past 9999
+# are numbered 99AA, 99AB, …: codes under "99" may hold capital letters.
+REGION_CODE_PATTERN = (
+    r"^(0|[0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{10}|99[0-9A-Z]{2}|99[0-9A-Z]{4}|99[0-9A-Z]{8})\Z"
+)
+TPS_CODE_PATTERN = r"^([0-9]{13}|99[0-9A-Z]{11})\Z"
+RegionCode = Annotated[str, msgspec.Meta(pattern=REGION_CODE_PATTERN)]
+TpsCode = Annotated[str, msgspec.Meta(pattern=TPS_CODE_PATTERN)]
+Text = Annotated[str, msgspec.Meta(pattern=r"^[^\x00-\x1f]{1,256}\Z")]
+Origin = Annotated[str, msgspec.Meta(pattern=r"^[!-~]{1,256}\Z")]
 
 # Scope code length each certified role must have ("0" or a province code
 # for witnesses, who may watch the whole election or one region).

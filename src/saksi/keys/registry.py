@@ -29,6 +29,7 @@ from saksi.keys.envelope import (
 )
 from saksi.keys.ids import Role, key_id
 from saksi.keys.payloads import (
+    TPS_CODE_PATTERN,
     AuthorityCertificate,
     ControlDocument,
     Enrolment,
@@ -37,7 +38,7 @@ from saksi.keys.payloads import (
     decode_payload,
 )
 
-_TPS = re.compile(r"[0-9]{13}")
+_TPS = re.compile(TPS_CODE_PATTERN)
 
 # Reason codes and their bilingual messages ({k} is a key id, {x} extra detail).
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -356,7 +357,7 @@ class Registry:
         env = parsed
         if env.payload_type != TYPE_SHEET:
             return _verdict("PAYLOAD-TYPE", x=env.payload_type)
-        if not _TPS.fullmatch(tps_code):
+        if not _TPS.match(tps_code):
             return _verdict("TPS-INVALID", x=tps_code)
         if self.manifest is None:
             return _verdict("NO-MANIFEST")
