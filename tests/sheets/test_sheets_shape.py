@@ -68,16 +68,16 @@ CASES = [
     (["votes", "parties", 0, "total"], None, "votes.parties[0].total", None),
     (["voters", "B1", "L"], 3.0, "voters.B1.L", 3.0),
     (["ballots", "2"], -5, "ballots.2", -5),
-    (["totals", "C"], [1], "totals.C", [1]),
+    (["totals", "C"], [1], "totals.C", "[1]"),
     (["revision"], 0, "revision", 0),
     (["schema"], "saksi/c-hasil/v2", "schema", "saksi/c-hasil/v2"),
     (["contest"], "dprd", "contest", "dprd"),
     (["tps"], "317101100100", "tps", "317101100100"),
     (["tps"], "31710110010a1", "tps", "31710110010a1"),
     (["photo_sha256"], "AB" * 32, "photo_sha256", "AB" * 32),
-    (["reason"], "x" * 501, "reason", "x" * 501),
+    (["reason"], "x" * 501, "reason", "x" * 100 + "…"),
     (["voters", "A", "K"], 1, "voters.A.K", 1),
-    (["votes", "parties", 1, "extra"], {"a": 1}, "votes.parties[1].extra", {"a": 1}),
+    (["votes", "parties", 1, "extra"], {"a": 1}, "votes.parties[1].extra", "{'a': 1}"),
     (["submitted_at"], "2024-02-14T13:00:00+07:00", "submitted_at",
      "2024-02-14T13:00:00+07:00"),
 ]
@@ -194,3 +194,13 @@ def test_replacing_any_part_of_a_valid_sheet_never_raises(
 @given(json_values)
 def test_arbitrary_json_never_raises(value: Any) -> None:
     parse_and_check(json.dumps(value).encode(), OneTps())
+
+
+def test_too_many_entries_are_refused_and_the_value_is_shown_short() -> None:
+    doc = _doc(Contest.DPD)
+    doc["votes"]["candidates"] = [{"number": i, "votes": 0} for i in range(1, 102)]
+    with pytest.raises(SheetShapeError) as err:
+        decode(_bytes(doc))
+    assert err.value.field == "votes.candidates"
+    assert isinstance(err.value.value, str) and len(err.value.value) <= 101
+    assert len(str(err.value)) < 400

@@ -132,12 +132,21 @@ def _shape_error(exc: msgspec.ValidationError, data: bytes) -> SheetShapeError:
         except Exception:
             value = None
     message_id, message_en = _translate(what)
+    value = _compact(value)
     shown = _show(value)
     return SheetShapeError(
         path, value,
         f"bentuk lembar salah di {path}{shown}: {message_id}",
         f"malformed sheet at {path}{shown}: {message_en}",
     )
+
+
+def _compact(value: object) -> object:
+    """Scalars as they are; a long string or a whole list/object as a short excerpt."""
+    if isinstance(value, int | float | bool) or value is None:
+        return value
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= 100 else text[:100] + "…"
 
 
 def _show(value: object) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from saksi.errors import InputError
@@ -59,7 +60,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     chk.set_defaults(handler=_check)
 
     try:
-        from saksi.keys.commands import add_sheet_sign  # type: ignore[import-not-found,attr-defined,unused-ignore]  # noqa: PLC0415
+        from saksi.keys.commands import add_sheet_sign  # type: ignore[import-not-found,attr-defined,unused-ignore]
     except ImportError:
         return
     add_sheet_sign(sheet_sub)
@@ -67,16 +68,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def _open_election(directory: str) -> Any:
     """The election at ``directory`` (a seam that tests replace)."""
-    from saksi.election import Election  # type: ignore[import-not-found,attr-defined,unused-ignore]  # noqa: PLC0415
+    from saksi.election import Election  # type: ignore[import-not-found,attr-defined,unused-ignore]
 
-    return Election.open(directory)
+    return Election.open(Path(directory))
 
 
 def _example(args: argparse.Namespace) -> int:
-    from saksi.election.model import Contest  # noqa: PLC0415
-    from saksi.sheets.canonical import encode, encode_pretty  # noqa: PLC0415
-    from saksi.sheets.generate import generate_sheet, rng_for  # noqa: PLC0415
-    from saksi.sheets.inject import PATTERNS, inject  # noqa: PLC0415
+    from saksi.election.model import Contest
+    from saksi.sheets.canonical import encode, encode_pretty
+    from saksi.sheets.generate import generate_sheet, rng_for
+    from saksi.sheets.inject import PATTERNS, inject
 
     if args.error is not None and args.error not in PATTERNS:
         raise InputError("--error", args.error,
@@ -101,7 +102,7 @@ def _example(args: argparse.Namespace) -> int:
 
 
 def _read_input(path: str) -> bytes:
-    from saksi.sheets.model import MAX_DOCUMENT_BYTES  # noqa: PLC0415
+    from saksi.sheets.model import MAX_DOCUMENT_BYTES
 
     limit = MAX_DOCUMENT_BYTES + 1  # one byte more is enough to know it is too big
     if path == "-":
@@ -115,10 +116,10 @@ def _read_input(path: str) -> bytes:
 
 
 def _check(args: argparse.Namespace) -> int:
-    import msgspec  # noqa: PLC0415
+    import msgspec
 
-    from saksi.sheets.canonical import is_canonical, sha256_hex  # noqa: PLC0415
-    from saksi.sheets.rules import parse_and_check  # noqa: PLC0415
+    from saksi.sheets.canonical import is_canonical, sha256_hex
+    from saksi.sheets.rules import parse_and_check
 
     raw = _read_input(args.file)
     election = _open_election(args.dir)

@@ -34,6 +34,8 @@ Text = Annotated[str, msgspec.Meta(max_length=MAX_TEXT)]
 SchemaName = Annotated[str, msgspec.Meta(pattern=f"^{re.escape(SCHEMA)}$")]
 TpsCode = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{13}$")]
 Sha256Hex = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
+Entries = Annotated[tuple["Entry", ...], msgspec.Meta(max_length=MAX_ENTRIES)]
+PartyBlocks = Annotated[tuple["PartyVotes", ...], msgspec.Meta(max_length=MAX_ENTRIES)]
 
 
 _E = TypeVar("_E", "Entry", "PartyVotes")
@@ -78,7 +80,7 @@ class PartyVotes(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     number: Number
     party_votes: Count  # votes for the party alone
-    candidates: tuple[Entry, ...]
+    candidates: Entries
     total: Count  # party_votes + all its candidates' votes
 
     def __post_init__(self) -> None:
@@ -88,9 +90,9 @@ class PartyVotes(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 class Votes(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
     """Section IV. Exactly one list is used, according to the contest."""
 
-    tickets: tuple[Entry, ...] = ()
-    candidates: tuple[Entry, ...] = ()
-    parties: tuple[PartyVotes, ...] = ()
+    tickets: Entries = ()
+    candidates: Entries = ()
+    parties: PartyBlocks = ()
 
     def __post_init__(self) -> None:
         msgspec.structs.force_setattr(self, "tickets", _by_number(self.tickets))
@@ -130,9 +132,12 @@ class Sheet(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaul
 
 
 def _by_number(entries: tuple[_E, ...]) -> tuple[_E, ...]:
-    # Ballot order is part of the canonical form; a stable sort keeps
-    # duplicates (which CH-BALLOT rejects) side by side.
-    return tuple(sorted(entries, key=lambda e: e.number))
+    # Ballot order is part of the canonical form. Duplicate numbers (which
+    # CH-BALLOT rejects) are ordered by their content so that even such a
+    # sheet has one encoding whatever order it was written in.
+    if len({e.number for e in entries}) == len(entries):
+        return tuple(sorted(entries, key=lambda e: e.number))
+    return tuple(sorted(entries, key=lambda e: (e.number, msgspec.json.encode(e))))
 
 
 # ---------------------------------------------------------------- field paths
