@@ -31,9 +31,10 @@ Count = Annotated[int, msgspec.Meta(ge=0, le=MAX_COUNT)]
 Number = Annotated[int, msgspec.Meta(ge=1, le=MAX_BALLOT_NUMBER)]
 Revision = Annotated[int, msgspec.Meta(ge=1, le=MAX_COUNT)]
 Text = Annotated[str, msgspec.Meta(max_length=MAX_TEXT)]
-SchemaName = Annotated[str, msgspec.Meta(pattern=f"^{re.escape(SCHEMA)}$")]
-TpsCode = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{13}$")]
-Sha256Hex = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
+# \A…\Z, not ^…$: "$" would also match before a trailing newline.
+SchemaName = Annotated[str, msgspec.Meta(pattern=rf"\A{re.escape(SCHEMA)}\Z")]
+TpsCode = Annotated[str, msgspec.Meta(pattern=r"\A[0-9]{13}\Z")]
+Sha256Hex = Annotated[str, msgspec.Meta(pattern=r"\A[0-9a-f]{64}\Z")]
 Entries = Annotated[tuple["Entry", ...], msgspec.Meta(max_length=MAX_ENTRIES)]
 PartyBlocks = Annotated[tuple["PartyVotes", ...], msgspec.Meta(max_length=MAX_ENTRIES)]
 
