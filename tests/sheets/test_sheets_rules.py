@@ -268,3 +268,12 @@ def test_section_iv_of_another_contest_is_a_shape_rejection() -> None:
     result = _check(wrong, ballot)
     assert [r.code for r in result.results] == ["CH-SHAPE"]
 
+
+
+def test_the_300_voter_cap_applies_to_tps_and_ksk_but_not_to_postal_pos() -> None:
+    for name, capped in (("TPS 001", True), ("KSK 001", True), ("POS 001", False)):
+        unit = Tps(code="9901010001001", name=name, dpt_l=700, dpt_p=750)
+        ballot = sample_ballot(Contest.PPWP, unit.code)
+        codes = check_sheet(generate_sheet(ballot, unit, 3), ballot, unit).codes
+        assert ("CH-DPT-MAX" in codes) is capped, name
+        assert codes <= {"CH-DPT-MAX"}

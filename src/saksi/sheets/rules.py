@@ -30,6 +30,7 @@ __all__ = [
     "check_arithmetic",
     "check_ballot",
     "check_sheet",
+    "dpt_cap",
     "parse_and_check",
     "reserve",
 ]
@@ -115,8 +116,16 @@ def _lpj(path: str, row: LPJ) -> dict[str, int | str | None]:
     return {f"{path}.L": row.L, f"{path}.P": row.P, f"{path}.J": row.J}
 
 
-def check_arithmetic(sheet: Sheet) -> list[RuleResult]:
-    """Every flag rule that needs nothing but the sheet itself."""
+def dpt_cap(tps: Tps) -> int | None:
+    """The most voters a polling unit may register: 300, except an overseas POS
+    (postal voting), whose register has no such cap."""
+    return None if tps.name.upper().startswith("POS") else MAX_DPT_PER_TPS
+
+
+def check_arithmetic(sheet: Sheet, *, dpt_limit: int | None = MAX_DPT_PER_TPS
+                     ) -> list[RuleResult]:
+    """Every flag rule that needs nothing but the sheet itself (and the DPT cap
+    of its kind of polling unit: ``None`` for none)."""
     out: list[RuleResult] = []
     v = sheet.voters
     rows = [(f"voters.{n}", getattr(v, n)) for n in ("A", "B1", "B2", "B3", "B4")]
@@ -147,11 +156,11 @@ def check_arithmetic(sheet: Sheet) -> list[RuleResult]:
                 f"pemilih DPT yang memilih (B1.{part} = {b1}) melebihi DPT (A.{part} = {a})",
                 f"DPT voters who voted (B1.{part} = {b1}) exceed the DPT (A.{part} = {a})",
             ))
-    if v.A.J > MAX_DPT_PER_TPS:
+    if dpt_limit is not None and dpt_limit < v.A.J:
         out.append(_result(
             "CH-DPT-MAX", {"voters.A.J": v.A.J},
-            f"DPT {v.A.J} melebihi batas {MAX_DPT_PER_TPS} pemilih per TPS",
-            f"DPT {v.A.J} exceeds the limit of {MAX_DPT_PER_TPS} voters per TPS",
+            f"DPT {v.A.J} melebihi batas {dpt_limit} pemilih per TPS",
+            f"DPT {v.A.J} exceeds the limit of {dpt_limit} voters per TPS",
         ))
     b = sheet.ballots
     if b.received != b.used + b.damaged + b.unused:
@@ -346,7 +355,8 @@ def check_sheet(sheet: Sheet, ballot: Ballot, tps: Tps) -> CheckResult:
     if problem is not None:
         return CheckResult.of([_shape_result(problem)])
     return CheckResult.of(
-        [*check_ballot(sheet, ballot, tps), *check_dpt(sheet, tps), *check_arithmetic(sheet)]
+        [*check_ballot(sheet, ballot, tps), *check_dpt(sheet, tps),
+         *check_arithmetic(sheet, dpt_limit=dpt_cap(tps))]
     )
 
 
