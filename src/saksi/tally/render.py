@@ -1,0 +1,422 @@
+"""The published result documents, schema ``saksi/results/v1``.
+
+Every document is a msgspec struct that encodes to JSON with only ints and
+strings — no floats in canonical data. A share is an exact fraction string
+(``"votes/denominator"``, unreduced) plus whole basis points (rounded down);
+``percent`` is a display string rounded half-up to two decimals. The
+denominator of a share is the sum of the choices of that aggregate (on clean
+sheets equal to V.A, valid votes). ``as_of_index`` is the highest log index the
+figures include.
+
+Kinds and keys (what :func:`touched` names and :func:`render` takes):
+
+- ``("region", "<contest>/<region code>")`` — a region (``"0"`` is national)
+  with its children (desa: its TPS and their status);
+- ``("dapil", "<dapil code>")`` — parties, candidates and the seat projection;
+- ``("tps", "<tps code>")`` — every contest's current version and history;
+- ``("progress", "0")`` — sheets in / expected per province;
+- ``("seats", "<contest>")`` — the seat projection of a party contest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import msgspec
+
+from saksi.election.model import Contest, Level, Region
+from saksi.errors import InputError, NotFoundError
+from saksi.sheets.model import Sheet
+from saksi.tally.seats import PARTY_CONTESTS, SeatProjection, project, sainte_lague
+from saksi.tally.shape import NATIONAL, Shape, chain_of
+from saksi.tally.tally import CURRENT, Aggregate, Applied, HistoryEntry, Tally
+
+SCHEMA = "saksi/results/v1"
+
+
+class Progress(msgspec.Struct, frozen=True):
+    sheets_expected: int
+    sheets_in: int
+    sheets_counted: int
+    sheets_flagged: int
+    flagged_votes: int
+    tps_total: int
+    tps_in: int
+    in_bp: int  # sheets_in / sheets_expected in basis points, rounded down
+
+
+class Figures(msgspec.Struct, frozen=True):
+    dpt: int
+    voters: int
+    valid: int
+    invalid: int
+    total: int
+
+
+class Choice(msgspec.Struct, frozen=True, omit_defaults=True):
+    number: int
+    name: str
+    votes: int
+    share: str  # exact "votes/denominator"
+    share_bp: int
+    percent: str  # display only
+    party_votes: int | None = None  # party contests: votes for the party alone
+
+
+class RegionRef(msgspec.Struct, frozen=True):
+    code: str
+    name: str
+    level: Level
+
+
+class Child(msgspec.Struct, frozen=True):
+    region: RegionRef
+    progress: Progress
+    totals: Figures
+    choices: list[Choice]
+
+
+class TpsChild(msgspec.Struct, frozen=True, omit_defaults=True):
+    code: str
+    name: str
+    status: str  # current / flagged / missing
+    index: int | None = None
+    revision: int | None = None
+    flags: tuple[str, ...] = ()
+    totals: Figures | None = None
+    choices: list[Choice] = []
+
+
+class DapilRef(msgspec.Struct, frozen=True):
+    code: str
+    name: str
+    seats: int
+
+
+class RegionDocument(msgspec.Struct, frozen=True, kw_only=True):
+    schema: str = SCHEMA
+    kind: str = "region"
+    contest: Contest
+    region: RegionRef
+    parent: str | None
+    as_of_index: int
+    progress: Progress
+    totals: Figures
+    choices: list[Choice]
+    children: list[Child]
+    tps: list[TpsChild]
+    dapils: list[DapilRef]
+
+
+class CandidateVotes(msgspec.Struct, frozen=True):
+    number: int
+    name: str
+    sex: str
+    votes: int
+
+
+class PartyBlock(msgspec.Struct, frozen=True):
+    choice: Choice
+    candidates: list[CandidateVotes]
+    seats: int
+
+
+class DapilDocument(msgspec.Struct, frozen=True, kw_only=True):
+    schema: str = SCHEMA
+    kind: str = "dapil"
+    contest: Contest
+    dapil: DapilRef
+    regions: list[str]
+    province: str
+    as_of_index: int
+    progress: Progress
+    totals: Figures
+    parties: list[PartyBlock]  # party contests
+    candidates: list[Choice]  # dpd
+    eligible: list[int] | None  # dpr: parties over the 4 % threshold
+    projection: list[tuple[int, int]]  # (party, seats); dpd: (candidate, 1) leading
+
+
+class ContestAtTps(msgspec.Struct, frozen=True):
+    contest: Contest
+    dapil: str | None
+    status: str
+    current: HistoryEntry | None
+    sheet: Sheet | None
+    history: list[HistoryEntry]
+
+
+class TpsDocument(msgspec.Struct, frozen=True, kw_only=True):
+    schema: str = SCHEMA
+    kind: str = "tps"
+    tps: RegionRef
+    chain: list[str]
+    dpt: int
+    as_of_index: int
+    contests: list[ContestAtTps]
+
+
+class ProvinceProgress(msgspec.Struct, frozen=True):
+    region: RegionRef
+    sheets_expected: int
+    sheets_in: int
+    sheets_counted: int
+    sheets_flagged: int
+    in_bp: int
+    contests: dict[str, Progress]
+
+
+class ProgressDocument(msgspec.Struct, frozen=True, kw_only=True):
+    schema: str = SCHEMA
+    kind: str = "progress"
+    as_of_index: int
+    national: dict[str, Progress]
+    provinces: list[ProvinceProgress]
+
+
+class SeatsDocument(msgspec.Struct, frozen=True, kw_only=True):
+    schema: str = SCHEMA
+    kind: str = "seats"
+    projection: SeatProjection
+
+
+Document = RegionDocument | DapilDocument | TpsDocument | ProgressDocument | SeatsDocument
+
+
+# ------------------------------------------------------------------ pieces
+def _bp(num: int, den: int) -> int:
+    return num * 10_000 // den if den > 0 else 0
+
+
+def _percent(num: int, den: int) -> str:
+    if den <= 0:
+        return "0.00"
+    hundredths = (num * 10_000 * 2 + den) // (2 * den)  # half-up
+    return f"{hundredths // 100}.{hundredths % 100:02d}"
+
+
+def _progress(a: Aggregate) -> Progress:
+    return Progress(a.sheets_expected, a.sheets_in, a.sheets_counted, a.sheets_flagged,
+                    a.flagged_votes, a.tps_total, a.tps_in, _bp(a.sheets_in, a.sheets_expected))
+
+
+def _figures(a: Aggregate) -> Figures:
+    return Figures(a.dpt, a.voters, a.valid, a.invalid, a.total)
+
+
+def _choices(names: Iterable[tuple[int, str]], votes: Mapping[int, int],
+             party_only: Mapping[int, int] | None = None) -> list[Choice]:
+    named = dict(names)
+    for n in votes:  # never hide votes whose name the shape lacks
+        named.setdefault(n, f"#{n}")
+    den = sum(votes.values())
+    return [Choice(n, name, votes.get(n, 0), f"{votes.get(n, 0)}/{den}",
+                   _bp(votes.get(n, 0), den), _percent(votes.get(n, 0), den),
+                   None if party_only is None else party_only.get(n, 0))
+            for n, name in sorted(named.items())]
+
+
+def _region_ref(r: Region) -> RegionRef:
+    return RegionRef(r.code, r.name, r.level)
+
+
+def choice_names(shape: Shape, contest: Contest, region: str) -> list[tuple[int, str]]:
+    """The choices a region's aggregate of ``contest`` lists, by ballot number."""
+    if contest is Contest.PPWP:
+        return [(t.number, f"{t.president} – {t.vice_president}") for t in shape.tickets]
+    dapils = shape.dapils_in(contest, region)
+    if contest is Contest.DPD:
+        if region == NATIONAL or len(dapils) != 1:
+            return []
+        return [(c.number, c.name) for c in shape.candidates[dapils[0]]]
+    on_ballot = {c.party for d in dapils for c in shape.candidates[d]}
+    return [(p.number, p.abbreviation) for p in shape.parties if p.number in on_ballot]
+
+
+def _aggregate_choices(shape: Shape, contest: Contest, region: str,
+                       a: Aggregate) -> list[Choice]:
+    names = choice_names(shape, contest, region)
+    if contest is Contest.DPD and region == NATIONAL:
+        return []
+    party_only = a.party_only if contest.is_party_contest else None
+    return _choices(names, a.choices, party_only)
+
+
+def _sheet_choices(shape: Shape, contest: Contest, tps: str, sheet: Sheet) -> list[Choice]:
+    v = sheet.votes
+    if v.parties:
+        names = {p.number: p.abbreviation for p in shape.parties}
+        return _choices(((p.number, names.get(p.number, f"#{p.number}")) for p in v.parties),
+                        {p.number: p.total for p in v.parties},
+                        {p.number: p.party_votes for p in v.parties})
+    entries = v.tickets or v.candidates
+    return _choices(choice_names(shape, contest, tps[:10]), {e.number: e.votes for e in entries})
+
+
+# ------------------------------------------------------------------ documents
+def region_document(tally: Tally, contest: Contest, code: str) -> RegionDocument:
+    shape = tally.shape
+    region = shape.region(code)
+    a = tally.aggregate(contest, code)
+    if not a.sheets_expected:
+        raise NotFoundError("region", code, f"pemilihan {contest} tidak ada di wilayah ini",
+                            f"contest {contest} is not held in this region")
+    children: list[Child] = []
+    for child in shape.children.get(code, ()):
+        ca = tally.aggregate(contest, child)
+        if ca.sheets_expected:
+            children.append(Child(_region_ref(shape.regions[child]), _progress(ca),
+                                  _figures(ca), _aggregate_choices(shape, contest, child, ca)))
+    tps_rows: list[TpsChild] = []
+    if region.level is Level.DESA:
+        for t in shape.tps_of_desa.get(code, ()):
+            if contest not in shape.tps[t].contests:
+                continue
+            cur = tally.current(t, contest)
+            if cur is None:
+                tps_rows.append(TpsChild(t, shape.tps[t].name, "missing"))
+                continue
+            entry, sheet = cur
+            tot = sheet.totals
+            tps_rows.append(TpsChild(
+                t, shape.tps[t].name, "flagged" if entry.flagged else "current", entry.index,
+                entry.revision, entry.flags,
+                Figures(sheet.voters.A.J, sheet.voters.B4.J, tot.A, tot.B, tot.C),
+                _sheet_choices(shape, contest, t, sheet)))
+    dapils = [] if not contest.is_party_contest else [
+        DapilRef(d, shape.dapils[d].name, shape.dapils[d].seats)
+        for d in shape.dapils_in(contest, code)]
+    return RegionDocument(
+        contest=contest, region=_region_ref(region), parent=region.parent or None,
+        as_of_index=tally.as_of_index, progress=_progress(a), totals=_figures(a),
+        choices=_aggregate_choices(shape, contest, code, a), children=children,
+        tps=tps_rows, dapils=dapils)
+
+
+def dapil_document(tally: Tally, code: str) -> DapilDocument:
+    shape = tally.shape
+    d = shape.dapil(code)
+    a = tally.dapil_aggregate(code)
+    candidates = shape.candidates.get(code, ())
+    parties: list[PartyBlock] = []
+    dpd: list[Choice] = []
+    eligible: list[int] | None = None
+    projection: list[tuple[int, int]]
+    if d.contest is Contest.DPD:
+        dpd = _choices(((c.number, c.name) for c in candidates), a.choices)
+        ranked = sorted((-v, n) for n, v in a.choices.items() if v > 0)[: d.seats]
+        projection = sorted((n, 1) for _, n in ranked)
+    else:
+        eligible = sorted(tally.dpr_eligible()) if d.contest is Contest.DPR else None
+        seats = sainte_lague(a.choices, d.seats, eligible)
+        projection = sorted(seats.items())
+        names = [(p.number, p.abbreviation) for p in shape.parties
+                 if any(c.party == p.number for c in candidates) or a.choices.get(p.number)]
+        for choice in _choices(names, a.choices, a.party_only):
+            parties.append(PartyBlock(choice, [
+                CandidateVotes(c.number, c.name, c.sex, a.candidates.get((choice.number,
+                                                                          c.number), 0))
+                for c in candidates if c.party == choice.number], seats.get(choice.number, 0)))
+    return DapilDocument(
+        contest=d.contest, dapil=DapilRef(d.code, d.name, d.seats), regions=list(d.regions),
+        province=shape.dapil_province(code), as_of_index=tally.as_of_index,
+        progress=_progress(a), totals=_figures(a), parties=parties, candidates=dpd,
+        eligible=eligible, projection=projection)
+
+
+def tps_document(tally: Tally, code: str) -> TpsDocument:
+    shape = tally.shape
+    t = shape.tps_shape(code)
+    contests: list[ContestAtTps] = []
+    for contest in t.contests:
+        cur = tally.current(code, contest)
+        status = "missing" if cur is None else ("flagged" if cur[0].flagged else CURRENT)
+        contests.append(ContestAtTps(contest, t.dapil.get(contest), status,
+                                     None if cur is None else cur[0],
+                                     None if cur is None else cur[1],
+                                     tally.history(code, contest)))
+    return TpsDocument(tps=RegionRef(t.code, t.name, Level.TPS), chain=list(chain_of(code)),
+                       dpt=t.dpt, as_of_index=tally.as_of_index, contests=contests)
+
+
+def progress_document(tally: Tally) -> ProgressDocument:
+    shape = tally.shape
+    national = {str(c): _progress(tally.aggregate(c, NATIONAL)) for c in Contest
+                if shape.expected.get((c, NATIONAL))}
+    provinces: list[ProvinceProgress] = []
+    for code in shape.children.get(NATIONAL, ()):
+        per = {str(c): _progress(tally.aggregate(c, code)) for c in Contest
+               if shape.expected.get((c, code))}
+        expected = sum(p.sheets_expected for p in per.values())
+        sheets_in = sum(p.sheets_in for p in per.values())
+        provinces.append(ProvinceProgress(
+            _region_ref(shape.regions[code]), expected, sheets_in,
+            sum(p.sheets_counted for p in per.values()),
+            sum(p.sheets_flagged for p in per.values()), _bp(sheets_in, expected), per))
+    return ProgressDocument(as_of_index=tally.as_of_index, national=national,
+                            provinces=provinces)
+
+
+def seats_document(tally: Tally, contest: Contest) -> SeatsDocument:
+    return SeatsDocument(projection=project(tally, contest))
+
+
+# ------------------------------------------------------------------ dispatch
+def render(tally: Tally, kind: str, key: str) -> Document:
+    """The document ``(kind, key)`` as :func:`touched` names it."""
+    try:
+        if kind == "region":
+            contest, _, code = key.partition("/")
+            return region_document(tally, Contest(contest), code)
+        if kind == "seats":
+            return seats_document(tally, Contest(key))
+    except ValueError:
+        raise InputError("contest", key, "pemilihan tidak dikenal",
+                         "unknown contest") from None
+    if kind == "dapil":
+        return dapil_document(tally, key)
+    if kind == "tps":
+        return tps_document(tally, key)
+    if kind == "progress":
+        return progress_document(tally)
+    raise InputError("kind", kind, "jenis dokumen tidak dikenal", "unknown document kind")
+
+
+def encode(document: Document) -> bytes:
+    """The JSON bytes of a document."""
+    return msgspec.json.encode(document)
+
+
+def touched(applied: Iterable[Applied], shape: Shape | None = None) -> set[tuple[str, str]]:
+    """The documents a batch of applied versions changed, to re-render only those.
+
+    A stale version changes only its TPS's history. When the set of DPR parties
+    over the threshold changes, every DPR dapil's projection may change: with
+    ``shape`` they are all named, without it the wildcard ``("dapil", "dpr/*")``.
+    """
+    out: set[tuple[str, str]] = set()
+    for a in applied:
+        out.add(("tps", a.tps))
+        if a.status != CURRENT:
+            continue
+        out.add(("progress", NATIONAL))
+        out.update(("region", f"{a.contest}/{code}") for code in chain_of(a.tps))
+        if a.dapil is not None:
+            out.add(("dapil", a.dapil))
+        if a.contest in PARTY_CONTESTS:
+            out.add(("seats", str(a.contest)))
+        if a.threshold_changed:
+            if shape is None:
+                out.add(("dapil", "dpr/*"))
+            else:
+                out.update(("dapil", d.code) for d in shape.dapils.values()
+                           if d.contest is Contest.DPR)
+    return out
+
+
+__all__ = [
+    "SCHEMA", "DapilDocument", "Document", "ProgressDocument", "RegionDocument",
+    "SeatsDocument", "TpsDocument", "choice_names", "dapil_document", "encode",
+    "progress_document", "region_document", "render", "seats_document", "touched",
+    "tps_document",
+]
