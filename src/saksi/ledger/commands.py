@@ -3,8 +3,6 @@
 Handlers import their modules lazily so ``saksi --help`` stays fast.
 """
 
-# ruff: noqa: PLC0415
-
 from __future__ import annotations
 
 import argparse

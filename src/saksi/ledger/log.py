@@ -98,6 +98,7 @@ def _err_state(msg_id: str, msg_en: str) -> StateError:
 class _Request:
     entries: list[bytes]
     future: Future[list[int]]
+    arrived: float  # time.monotonic() when queued: the batch window starts here
 
 
 class Log:
@@ -227,10 +228,15 @@ class Log:
                 "checkpoint log rusak", f"signed checkpoint unreadable: {exc}"
             ) from exc
         published = self._read_published()
+        if published is not None and published[0].size > cp.size:
+            # Without witnesses both copies are written together (see _process); the
+            # public one got to disk first.  It is signed by us, so it is the latest.
+            cp, signed_text = published
+            write_file(self.ledger_dir / SIGNED_FILE, signed_text.encode())
         if published is None or published[0].size < cp.size:
             write_file(self.log_dir / "checkpoint", signed_text.encode())
             published = (cp, signed_text)
-        elif published[0].size > cp.size or published[0].root != cp.root:
+        elif published[0].root != cp.root:
             raise _err_state(
                 "checkpoint terbit tidak cocok dengan yang ditandatangani",
                 "published checkpoint disagrees with the last signed one",
@@ -387,7 +393,7 @@ class Log:
         if self._failed is not None:
             raise _err_state("log gagal; buka ulang", f"log failed, reopen it: {self._failed}")
         fut: Future[list[int]] = Future()
-        self._queue.put(_Request(batch, fut))
+        self._queue.put(_Request(batch, fut, time.monotonic()))
         try:
             return fut.result()
         except StateError:
@@ -404,7 +410,7 @@ class Log:
             first: _Request = got
             batch = [first]
             n = len(first.entries)
-            deadline = time.monotonic() + self.batch_ms / 1000.0
+            deadline = first.arrived + self.batch_ms / 1000.0
             while n < self.batch_size:
                 remaining = deadline - time.monotonic()
                 try:
@@ -488,16 +494,25 @@ class Log:
             )
         cp = Checkpoint(self.origin, size, new_root)
         signed = cp.sign(self._signer)
-        write_file(self.ledger_dir / SIGNED_FILE, signed.encode())
-        self._signed = cp
-        self._hook("signed")
-
-        published = signed
-        if self._wclient is not None:
+        if self._wclient is None:
+            # Nobody sees this checkpoint before it is published, so the private and
+            # the public copy are written in parallel; reopening takes the larger.
+            write_many(
+                self.dir,
+                {f"ledger/{SIGNED_FILE}": signed.encode(), "log/checkpoint": signed.encode()},
+            )
+            self._hook("signed")
+            self._hook("cosigned")
+            published = signed
+        else:
+            # Witnesses will cosign it: it must be durable as signed before they do.
+            write_file(self.ledger_dir / SIGNED_FILE, signed.encode())
+            self._hook("signed")
             lines = self._wclient.cosign(signed, cp, self.reader.consistency_proof)
             published = signed + "".join(lines)
-        self._hook("cosigned")
-        write_file(self.log_dir / "checkpoint", published.encode())
+            self._hook("cosigned")
+            write_file(self.log_dir / "checkpoint", published.encode())
+        self._signed = cp
         with (self.ledger_dir / HISTORY_FILE).open("a", encoding="ascii") as fh:
             fh.write(f"{size} {base64.b64encode(published.encode()).decode()}\n")
         with self._lock:
