@@ -1,0 +1,457 @@
+"""The HTTP API, run by every worker process (see docs/api.md).
+
+Workers never write: a submission is pre-checked here (envelope, rules,
+signatures — the parallel part) and forwarded to the sequencer over its Unix
+socket; reads serve the bytes the sequencer rendered into ``published`` (a
+short in-process cache in front of the database), the log's static files and
+streamed downloads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from saksi.api.limits import TokenBuckets, retry_after
+from saksi.api.problems import ApiProblem, problem_response
+from saksi.api.submit import MAX_BODY, split_documents
+from saksi.election import Election
+from saksi.election.model import Contest, Level
+from saksi.errors import SaksiError
+from saksi.service.precheck import KeyCache, precheck
+from saksi.service.sequencer import etag_of
+from saksi.service.wire import Item, decode_response, frame, read_frame
+from saksi.service.wire import Request as WireRequest
+from saksi.store import Published, Store, open_store
+
+RESULTS_CACHE = "public, max-age=2, stale-while-revalidate=30"
+DOWNLOAD_CACHE = "public, max-age=30, stale-while-revalidate=300"
+IMMUTABLE = "public, max-age=31536000, immutable"
+PARTIAL_TILE = "public, max-age=5"
+ENV_PREFIX = "SAKSI_API_"
+
+
+@dataclass(frozen=True)
+class ApiConfig:
+    directory: Path
+    db_url: str
+    socket: Path
+    post_rate: float = 20.0  # requests per second per client address (0: off)
+    post_burst: float = 60.0
+    max_inflight: int = 256  # forwarded requests waiting for the sequencer, per worker
+    cache_seconds: float = 0.5  # in-process cache of published documents
+    sequencer_timeout: float = 30.0
+
+    def to_env(self) -> dict[str, str]:
+        return {ENV_PREFIX + k.upper(): str(v) for k, v in self.__dict__.items()}
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> ApiConfig:
+        e = dict(os.environ if env is None else env)
+
+        def get(name: str) -> str:
+            return e[ENV_PREFIX + name.upper()]
+
+        return cls(Path(get("directory")), get("db_url"), Path(get("socket")),
+                   float(get("post_rate")), float(get("post_burst")),
+                   int(get("max_inflight")), float(get("cache_seconds")),
+                   float(get("sequencer_timeout")))
+
+
+class _State:
+    """Per-worker resources, opened lazily on first use."""
+
+    def __init__(self, config: ApiConfig) -> None:
+        self.config = config
+        self._election: Election | None = None
+        self._store: Store | None = None
+        self._keys: KeyCache | None = None
+        self.buckets = TokenBuckets(config.post_rate, config.post_burst)
+        self.inflight = 0
+        self._cache: dict[tuple[str, str], tuple[float, Published | None]] = {}
+
+    @property
+    def election(self) -> Election:
+        if self._election is None:
+            self._election = Election.open(self.config.directory)
+        return self._election
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = open_store(self.config.db_url, readonly=True)
+        return self._store
+
+    @property
+    def keys(self) -> KeyCache:
+        if self._keys is None:
+            def fetch(keyid: str) -> bytes | None:
+                row = self.store.key(keyid)
+                return None if row is None else row.public_key
+            self._keys = KeyCache(fetch)
+        return self._keys
+
+    def published(self, kind: str, key: str) -> Published | None:
+        now = time.monotonic()
+        hit = self._cache.get((kind, key))
+        if hit is not None and now - hit[0] < self.config.cache_seconds:
+            return hit[1]
+        doc = self.store.published(kind, key)
+        if len(self._cache) > 50_000:
+            self._cache.clear()
+        self._cache[kind, key] = (now, doc)
+        return doc
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+        if self._election is not None:
+            self._election.close()
+
+
+# ------------------------------------------------------------------ helpers
+def _etag_matches(request: Request, etag: str) -> bool:
+    header = request.headers.get("if-none-match")
+    if not header:
+        return False
+    tags = [t.strip() for t in header.split(",")]
+    return "*" in tags or etag in tags or f"W/{etag}" in tags
+
+
+def cached(request: Request, body: bytes, etag: str, cache_control: str,
+           media_type: str = "application/json") -> Response:
+    headers = {"ETag": etag, "Cache-Control": cache_control}
+    if _etag_matches(request, etag):
+        return Response(status_code=304, headers=headers)
+    return Response(body, headers=headers, media_type=media_type)
+
+
+def _not_found(field: str, value: object, what_id: str, what_en: str) -> ApiProblem:
+    return ApiProblem(404, "not-found", f"{what_id} {field}={value!s} tidak ada",
+                      f"no {what_en} {field}={value!s}", field=field, value=value)
+
+
+def _contest(value: str | None, default: str | None = "ppwp") -> Contest:
+    raw = value if value is not None else default
+    try:
+        return Contest(raw or "")
+    except ValueError:
+        raise ApiProblem(400, "invalid-parameter", f"pemilihan tidak dikenal: {raw}",
+                         f"unknown contest: {raw}; one of " + ", ".join(c.value for c in
+                                                                         Contest),
+                         field="contest", value=raw) from None
+
+
+def _serve_published(request: Request, state: _State, kind: str, key: str) -> Response | None:
+    doc = state.published(kind, key)
+    if doc is None:
+        return None
+    return cached(request, doc.body, doc.etag, RESULTS_CACHE)
+
+
+# ------------------------------------------------------------------ app
+def build_app(config: ApiConfig) -> Starlette:
+    state = _State(config)
+
+    async def submit(request: Request) -> Response:
+        client = request.client.host if request.client else "-"
+        wait = state.buckets.take(client)
+        if wait > 0:
+            raise ApiProblem(
+                429, "rate-limited",
+                "terlalu banyak kiriman dari alamat ini; coba lagi sebentar lagi",
+                "too many submissions from this address; retry shortly",
+                headers={"Retry-After": retry_after(wait)}, field="client", value=client)
+        body = await _read_body(request)
+        raws = split_documents(body, request.headers.get("content-type"))
+        election, keys = state.election, state.keys
+        items = [precheck(raw, election, keys) for raw in raws]
+        outcomes = await _forward(state, items)
+        out: list[dict[str, Any]] = []
+        for outcome in outcomes:
+            record: dict[str, Any] = msgspec.to_builtins(outcome)
+            if record.get("status") == "accepted" and record.get("tps"):
+                record["proof"] = f"/api/v1/tps/{record['tps']}/proof?index={record['index']}"
+            out.append(record)
+        return Response(msgspec.json.encode(out), media_type="application/json",
+                        headers={"Cache-Control": "no-store"})
+
+    async def results(request: Request) -> Response:
+        region = request.path_params["region"]
+        contest = _contest(request.query_params.get("contest"))
+        found = _serve_published(request, state, "region", f"{contest}/{region}")
+        if found is not None:
+            return found
+        try:
+            state.election.region(region)
+        except SaksiError:
+            raise _not_found("region", region, "wilayah", "region") from None
+        raise ApiProblem(404, "not-found",
+                         f"pemilihan {contest} tidak diselenggarakan di wilayah {region}",
+                         f"the {contest} contest is not held in region {region}",
+                         field="contest", value=str(contest))
+
+    async def dapil(request: Request) -> Response:
+        code = request.path_params["code"]
+        found = _serve_published(request, state, "dapil", code)
+        if found is None:
+            raise _not_found("dapil", code, "dapil", "electoral district")
+        return found
+
+    async def seats(request: Request) -> Response:
+        contest = _contest(request.path_params["contest"], None)
+        found = _serve_published(request, state, "seats", str(contest))
+        if found is None:
+            raise _not_found("contest", str(contest), "proyeksi kursi", "seat projection")
+        return found
+
+    async def progress(request: Request) -> Response:
+        found = _serve_published(request, state, "progress", "0")
+        if found is None:
+            raise ApiProblem(503, "not-ready", "hasil belum diterbitkan",
+                             "results are not published yet",
+                             headers={"Retry-After": "2"})
+        return found
+
+    async def tps(request: Request) -> Response:
+        code = request.path_params["code"]
+        found = _serve_published(request, state, "tps", code)
+        if found is not None:
+            return found
+        try:
+            t = state.election.tps(code)
+            contests = state.election.contests_at(code)
+        except SaksiError:
+            raise _not_found("tps", code, "TPS", "polling station") from None
+        prog = state.published("progress", "0")
+        body = msgspec.json.encode({
+            "schema": "saksi/results/v1", "kind": "tps",
+            "tps": {"code": t.code, "name": t.name, "level": str(Level.TPS)},
+            "dpt": t.dpt, "as_of_index": -1 if prog is None else prog.as_of_index,
+            "contests": [{"contest": str(c), "status": "missing", "current": None,
+                          "sheet": None, "history": []} for c in contests],
+            "documents": []})
+        return cached(request, body, etag_of(body), RESULTS_CACHE)
+
+    async def proof(request: Request) -> Response:
+        from saksi.ledger.checkpoint import TlogProof
+        from saksi.ledger.tiles import TileReader
+
+        code = request.path_params["code"]
+        raw_index = request.query_params.get("index", "")
+        if not raw_index.isdigit():
+            raise ApiProblem(400, "invalid-parameter",
+                             "parameter index wajib berupa bilangan bulat ≥ 0",
+                             "parameter index must be an integer ≥ 0",
+                             field="index", value=raw_index)
+        index = int(raw_index)
+        row = state.store.document(index)
+        if row is None or row.tps != code:
+            raise ApiProblem(404, "not-found",
+                             f"tidak ada dokumen TPS {code} pada indeks log {index}",
+                             f"no document of TPS {code} at log index {index}",
+                             field="index", value=index)
+        log_dir = config.directory / "log"
+        checkpoint = (log_dir / "checkpoint").read_text(encoding="utf-8")
+        size = int(checkpoint.split("\n")[1])
+        hashes = TileReader.for_dir(log_dir).inclusion_proof(index, size)
+        body = TlogProof(index, tuple(hashes), checkpoint).render().encode()
+        return cached(request, body, etag_of(body), "public, max-age=2",
+                      "text/plain; charset=utf-8")
+
+    async def checkpoint(request: Request) -> Response:
+        body = (config.directory / "log" / "checkpoint").read_bytes()
+        return cached(request, body, etag_of(body), "no-cache", "text/plain; charset=utf-8")
+
+    async def log_file(request: Request) -> Response:
+        rel = request.path_params["path"]
+        root = (config.directory / "log").resolve()
+        path = (root / rel).resolve()
+        if not path.is_relative_to(root) or not path.is_file():
+            raise _not_found("path", rel, "berkas log", "log file")
+        body = path.read_bytes()
+        if rel == "checkpoint":
+            return cached(request, body, etag_of(body), "no-cache",
+                          "text/plain; charset=utf-8")
+        policy = PARTIAL_TILE if ".p/" in rel else IMMUTABLE
+        return cached(request, body, etag_of(body), policy, "application/octet-stream")
+
+    async def download(request: Request) -> Response:
+        from saksi.api.download import LEVELS, stream_rows
+
+        name = request.path_params["name"]
+        stem, _, fmt = name.rpartition(".")
+        if fmt not in ("csv", "json"):
+            raise ApiProblem(404, "not-found", f"format unduhan tidak dikenal: {fmt}",
+                             f"unknown download format: {fmt} (csv or json)",
+                             field="format", value=fmt)
+        contest = _contest(stem, None)
+        level = request.query_params.get("level", "provinsi")
+        if level not in LEVELS:
+            raise ApiProblem(400, "invalid-parameter", f"tingkat tidak dikenal: {level}",
+                             f"unknown level: {level}; one of " + ", ".join(LEVELS),
+                             field="level", value=level)
+        prog = state.published("progress", "0")
+        as_of = -1 if prog is None else prog.as_of_index
+        etag = '"' + hashlib.sha256(f"{as_of}/{contest}/{level}/{fmt}".encode()
+                                    ).hexdigest()[:32] + '"'
+        headers = {"ETag": etag, "Cache-Control": DOWNLOAD_CACHE,
+                   "Content-Disposition": f'attachment; filename="{contest}-{level}.{fmt}"'}
+        if _etag_matches(request, etag):
+            return Response(status_code=304, headers=headers)
+        media = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
+        rows = stream_rows(state.election, state.store, contest, level, fmt)
+        return StreamingResponse(_iterate(rows), media_type=media, headers=headers)
+
+    async def openapi(request: Request) -> Response:
+        from saksi.api.openapi import document
+
+        body = msgspec.json.encode(document())
+        return cached(request, body, etag_of(body), "public, max-age=300")
+
+    async def on_problem(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ApiProblem)
+        return problem_response(exc)
+
+    async def on_http(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        if exc.status_code == 405:
+            return problem_response(ApiProblem(
+                405, "method-not-allowed", f"metode {request.method} tidak diizinkan di sini",
+                f"method {request.method} is not allowed here",
+                headers=dict(exc.headers or {}), field="method", value=request.method))
+        return problem_response(ApiProblem(
+            exc.status_code, "not-found" if exc.status_code == 404 else "http-error",
+            f"alamat {request.url.path} tidak ada", f"no resource at {request.url.path}",
+            field="path", value=request.url.path))
+
+    async def on_error(request: Request, exc: Exception) -> Response:
+        return problem_response(ApiProblem(
+            500, "internal-error", "kesalahan di server; coba lagi",
+            "server error; please retry", headers={"Retry-After": "2"}))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        _die_with_parent()
+        yield
+        state.close()
+
+    routes = [
+        Route("/api/v1/sheets", submit, methods=["POST"]),
+        Route("/api/v1/results/{region}", results),
+        Route("/api/v1/dapil/{code}", dapil),
+        Route("/api/v1/seats/{contest}", seats),
+        Route("/api/v1/tps/{code}", tps),
+        Route("/api/v1/tps/{code}/proof", proof),
+        Route("/api/v1/progress", progress),
+        Route("/api/v1/checkpoint", checkpoint),
+        Route("/api/v1/download/{name}", download),
+        Route("/log/{path:path}", log_file),
+        Route("/openapi.json", openapi),
+    ]
+    handlers: dict[Any, Callable[[Request, Exception], Any]] = {
+        ApiProblem: on_problem, HTTPException: on_http, Exception: on_error}
+    return Starlette(routes=routes, exception_handlers=handlers, lifespan=lifespan)
+
+
+async def _iterate(rows: Any) -> AsyncIterator[bytes]:
+    for chunk in rows:
+        yield chunk
+        await asyncio.sleep(0)
+
+
+async def _read_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
+        raise _too_large(int(declared))
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise _too_large(size)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(size: int) -> ApiProblem:
+    return ApiProblem(413, "body-too-large",
+                      f"isi permintaan melebihi batas {MAX_BODY} byte",
+                      f"the request body exceeds the {MAX_BODY}-byte limit",
+                      field="body", value=size)
+
+
+def _unavailable(why_id: str, why_en: str, seconds: int = 2) -> ApiProblem:
+    return ApiProblem(503, "sequencer-unavailable", why_id, why_en,
+                      headers={"Retry-After": str(seconds)})
+
+
+async def _forward(state: _State, items: list[Item]) -> list[Any]:
+    """Send pre-checked items to the sequencer and wait for the outcomes."""
+    if all(it.refusal is not None for it in items):
+        return [it.refusal for it in items]
+    if state.inflight >= state.config.max_inflight:
+        raise _unavailable("antrean penuh; kirim ulang sebentar lagi",
+                           "the queue is full; resend shortly")
+    state.inflight += 1
+    try:
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_unix_connection(str(state.config.socket)), 5.0)
+    except (OSError, TimeoutError):
+        state.inflight -= 1
+        raise _unavailable("pencatat (sequencer) tidak tersedia; kirim ulang sebentar lagi",
+                           "the sequencer is unavailable; resend shortly") from None
+    try:
+        writer.write(frame(WireRequest(items)))
+        await writer.drain()
+        body = await asyncio.wait_for(read_frame(reader), state.config.sequencer_timeout)
+        response = decode_response(body)
+    except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError):
+        raise _unavailable(
+            "pencatat tidak menjawab; status kiriman tidak pasti — kirim ulang (aman, "
+            "idempoten)",
+            "the sequencer did not answer; the outcome is unknown — resend (safe, "
+            "idempotent)") from None
+    finally:
+        state.inflight -= 1
+        writer.close()
+    if response.busy:
+        raise _unavailable("antrean pencatat penuh; kirim ulang sebentar lagi",
+                           "the sequencer queue is full; resend shortly", 1)
+    if response.error is not None:
+        raise _unavailable("pencatat gagal; kirim ulang sebentar lagi",
+                           "the sequencer failed; resend shortly", 5)
+    return list(response.outcomes)
+
+
+def _die_with_parent() -> None:
+    """A worker must not outlive the sequencer that started it (Linux only)."""
+    if os.environ.get(ENV_PREFIX + "PARENT") != str(os.getppid()):
+        return  # run in-process (workers=1) or not under saksi serve
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() == 1:  # the parent died before we asked
+            os._exit(1)
+
+
+def create_app() -> Starlette:
+    """The app factory uvicorn's workers import (configuration from the environment)."""
+    return build_app(ApiConfig.from_env())

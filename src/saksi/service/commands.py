@@ -1,0 +1,79 @@
+"""``saksi serve DIR``: the results service.
+
+The main process is the sequencer (the one writer of the log and the
+database); it starts the HTTP server with N worker processes that pre-check
+submissions in parallel and forward them over ``DIR/run/sequencer.sock``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "serve",
+        help="jalankan layanan hasil (API HTTP) / run the results service (HTTP API)",
+        description="Open the election in DIR, index any log entries the database has not "
+        "seen, and serve the HTTP API. The process is the sequencer (the only writer); "
+        "--workers HTTP processes check submissions in parallel.",
+    )
+    p.add_argument("directory", type=Path, metavar="DIR")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1, help="proses HTTP / HTTP processes")
+    p.add_argument("--db", default=None, metavar="URL",
+                   help="postgresql://… (default: SQLite in DIR/saksi.sqlite)")
+    p.add_argument("--post-rate", type=float, default=20.0, metavar="R",
+                   help="kiriman per detik per alamat / submissions per second per client "
+                   "address (0: no limit)")
+    p.add_argument("--post-burst", type=float, default=60.0, metavar="B")
+    p.add_argument("--batch-ms", type=float, default=5.0,
+                   help="jendela pengelompokan / group-commit window in ms")
+    p.add_argument("--queue", type=int, default=4096,
+                   help="dokumen menunggu maksimum / most documents waiting (then 503)")
+    p.add_argument("--cache-seconds", type=float, default=0.5,
+                   help="cache dokumen terbit per proses / per-worker cache of published "
+                   "documents")
+    p.set_defaults(handler=_serve)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from saksi.api.app import ENV_PREFIX, ApiConfig
+    from saksi.errors import InputError
+    from saksi.service.sequencer import Sequencer
+    from saksi.service.server import SequencerServer, socket_path
+    from saksi.store.base import default_url
+
+    directory: Path = args.directory.resolve()
+    if args.workers < 1:
+        raise InputError("--workers", args.workers, "minimal 1", "at least 1")
+    url = args.db or default_url(directory)
+    sequencer = Sequencer.open(directory, url)
+    server = SequencerServer(sequencer, socket_path(directory), batch_ms=args.batch_ms,
+                             max_queue=args.queue)
+    server.on_fail = lambda: os.kill(os.getpid(), signal.SIGTERM)
+    thread = server.run_in_thread()
+    config = ApiConfig(directory, url, server.path, args.post_rate, args.post_burst,
+                       cache_seconds=args.cache_seconds)
+    os.environ.update(config.to_env())
+    os.environ[ENV_PREFIX + "PARENT"] = str(os.getpid())
+    print(f"saksi: melayani / serving http://{args.host}:{args.port} "
+          f"(log {sequencer.log.size} entri/entries, db {sequencer.store.backend}, "
+          f"{args.workers} worker)", file=sys.stderr, flush=True)
+    try:
+        uvicorn.run("saksi.api.app:create_app", factory=True, host=args.host,
+                    port=args.port, workers=args.workers if args.workers > 1 else None,
+                    log_level="warning", access_log=False, timeout_graceful_shutdown=5)
+    finally:
+        server.stop()
+        thread.join(30)
+        sequencer.close()
+    return 1 if server.failed is not None else 0

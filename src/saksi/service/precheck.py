@@ -1,0 +1,112 @@
+"""The stateless half of the submission pipeline, run in parallel by the HTTP
+workers before anything reaches the sequencer.
+
+Everything here depends only on the document's bytes, the read-only election
+index and public keys (which never change once registered): size, envelope,
+sheet shape and rules, canonical form and the Ed25519 signatures. What depends
+on the log position — is the key enrolled and not revoked *there*, does this
+revision outrank the current one — is left to the sequencer, which re-checks
+it without re-verifying signatures.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from saksi.ingest.outcome import Problem, Refusal
+from saksi.ingest.pipeline import MAX_ENTRY_BYTES, leaf_hash
+from saksi.keys import envelope as env
+from saksi.keys.envelope import CONTROL_TYPES, TYPE_SHEET, EnvelopeError
+from saksi.service.wire import Item
+from saksi.sheets.canonical import is_canonical
+from saksi.sheets.rules import BallotLookup, parse_and_check
+from saksi.sheets.rules import Verdict as SheetVerdict
+
+KeyLookup = Callable[[str], bytes | None]
+
+
+def problem(code: str, message_id: str, message_en: str, field: str = "",
+            value: int | str | None = None) -> Problem:
+    if not field:
+        return Problem(code, message_id, message_en)
+    return Problem(code, message_id, message_en, (field,), {field: value})
+
+
+def precheck(raw: bytes, election: BallotLookup, public_key: KeyLookup) -> Item:
+    """Check one document as far as possible without the log."""
+    if len(raw) > MAX_ENTRY_BYTES:
+        return Item(b"", "", Refusal((problem(
+            "ENTRY-TOO-LARGE",
+            f"dokumen {len(raw)} byte melebihi batas {MAX_ENTRY_BYTES} byte",
+            f"document of {len(raw)} bytes exceeds the {MAX_ENTRY_BYTES}-byte limit",
+            "size", len(raw)),)))
+    leaf = leaf_hash(raw).hex()
+    try:
+        envelope = env.decode(raw)
+    except EnvelopeError as exc:
+        return Item(b"", leaf, Refusal((problem(exc.code, exc.message_id, exc.message_en,
+                                                exc.field, str(exc.value)),), leaf))
+    if envelope.payload_type in CONTROL_TYPES:
+        return Item(raw, leaf)  # rare; the sequencer checks them in full
+    if envelope.payload_type != TYPE_SHEET:
+        return Item(b"", leaf, Refusal((problem(
+            "PAYLOAD-TYPE", f"jenis dokumen tidak dikenal: {envelope.payload_type}",
+            f"unknown document type: {envelope.payload_type}",
+            "payloadType", envelope.payload_type),), leaf))
+    sheet, result = parse_and_check(envelope.payload, election)
+    if sheet is None or result.verdict is SheetVerdict.REJECTED:
+        return Item(b"", leaf, Refusal(tuple(
+            Problem(r.code, r.message_id, r.message_en, r.fields, dict(r.values))
+            for r in result.results), leaf))
+    if not is_canonical(envelope.payload):
+        return Item(b"", leaf, Refusal((problem(
+            "CH-CANONICAL", "isi lembar yang ditandatangani harus dalam bentuk kanonis",
+            "the signed sheet payload must be in canonical form", "payload", None),), leaf))
+    verified = True
+    for sig in envelope.signatures:
+        key = public_key(sig.keyid)
+        if key is None:
+            verified = False  # enrolled in a batch we have not seen: the sequencer verifies
+            continue
+        if not env.verify_one(envelope, sig, key):
+            return Item(b"", leaf, Refusal((problem(
+                "SIG-INVALID",
+                f"tanda tangan kunci {sig.keyid} tidak sah (dokumen diubah atau tanda "
+                "tangan palsu)",
+                f"signature by key {sig.keyid} is invalid (document altered or signature "
+                "forged)", "signatures", sig.keyid),), leaf))
+    return Item(raw, leaf, None, verified)
+
+
+class KeyCache:
+    """Public keys by key id from the store, cached: a key's bytes never
+    change once registered; an unknown id is asked again after ``miss_ttl``."""
+
+    def __init__(self, fetch: KeyLookup, miss_ttl: float = 1.0, max_size: int = 2_000_000
+                 ) -> None:
+        self._fetch = fetch
+        self._hits: dict[str, bytes] = {}
+        self._misses: dict[str, float] = {}
+        self._miss_ttl = miss_ttl
+        self._max = max_size
+
+    def __call__(self, keyid: str) -> bytes | None:
+        hit = self._hits.get(keyid)
+        if hit is not None:
+            return hit
+        now = time.monotonic()
+        missed = self._misses.get(keyid)
+        if missed is not None and now - missed < self._miss_ttl:
+            return None
+        key = self._fetch(keyid)
+        if key is None:
+            if len(self._misses) > 10_000:
+                self._misses.clear()
+            self._misses[keyid] = now
+            return None
+        if len(self._hits) >= self._max:
+            self._hits.clear()
+        self._hits[keyid] = key
+        self._misses.pop(keyid, None)
+        return key

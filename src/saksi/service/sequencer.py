@@ -1,0 +1,421 @@
+"""The sequencer: the one writer of the log and the database.
+
+For each batch of pre-checked documents (``saksi.service.precheck``), in order:
+
+1. idempotence: bytes already in the log get their original receipt back;
+2. position-dependent checks at the exact index each document will take —
+   trust registry (enrolment, revocation, role, scope; signatures are not
+   verified again when the worker did it), PPK corrections carry a reason,
+   version precedence (``saksi.tally.judge``: a stale revision is refused
+   ``REVISION-STALE`` so the log never holds an ambiguous history);
+3. one durable ``Log.append_many`` for the accepted bytes;
+4. the tally applies the new versions, the touched public documents are
+   re-rendered, and the documents, keys, supersessions, published documents
+   and service state are committed in one database transaction;
+5. only then the receipts are returned.
+
+The log is the record and the database an index: on open, the tally is
+restored from the last snapshot and every log entry the database has not yet
+indexed is replayed (after a crash between steps 3 and 4, nothing a client
+was told is lost: it never got a receipt, or its entry is in the log and is
+indexed now).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+
+import msgspec
+
+from saksi.election import Election
+from saksi.election.model import Contest
+from saksi.errors import StateError
+from saksi.ingest.outcome import Outcome, Problem, Receipt, Refusal
+from saksi.keys import envelope as env
+from saksi.keys.envelope import (
+    CONTROL_TYPES,
+    TYPE_AUTHORITY,
+    TYPE_ENROLMENT,
+    TYPE_REVOCATION,
+    TYPE_SHEET,
+    Envelope,
+)
+from saksi.keys.hierarchy import read_index
+from saksi.keys.ids import Role, key_id
+from saksi.keys.payloads import AuthorityCertificate, Enrolment, Revocation, decode_payload
+from saksi.keys.registry import Registry, Verdict
+from saksi.ledger import Log
+from saksi.service.precheck import problem
+from saksi.service.wire import Item
+from saksi.sheets.canonical import decode_canonical
+from saksi.sheets.model import Sheet
+from saksi.sheets.rules import CheckResult, RuleResult, parse_and_check
+from saksi.store import Batch, DocumentRow, KeyRow, Published, Store, open_store
+from saksi.tally import SheetVersion, Stale, Tally, VersionKey, judge, rank_of
+from saksi.tally.render import encode as render_encode
+from saksi.tally.render import render
+from saksi.tally.render import touched as touched_docs
+from saksi.tally.shape import NATIONAL, Shape, shape_from_election
+from saksi.tally.tally import Applied
+
+SNAPSHOT_SECONDS = 10.0
+CATCH_UP_CHUNK = 2000
+_flags_encoder = msgspec.json.Encoder()
+
+
+def now_utc() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def etag_of(body: bytes) -> str:
+    """A strong validator: equal bytes, equal tag (across restarts and workers)."""
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def _from_rule(r: RuleResult) -> Problem:
+    return Problem(r.code, r.message_id, r.message_en, r.fields, dict(r.values))
+
+
+def _from_verdict(v: Verdict) -> Problem:
+    return problem(v.code, v.message_id, v.message_en, "signatures", v.signer)
+
+
+def _flags(result: CheckResult) -> tuple[Problem, ...]:
+    return tuple(_from_rule(r) for r in result.results)
+
+
+@dataclass
+class _Accepted:
+    """A document that passed every check and will take ``index``."""
+
+    index: int
+    raw: bytes
+    leaf: str
+    envelope: Envelope
+    receipt: Receipt
+    sheet: Sheet | None = None
+    role: Role | None = None
+
+
+class Sequencer:
+    """Owns the log, the trust registry, the tally and the store (one writer)."""
+
+    def __init__(self, directory: Path, election: Election, log: Log, store: Store, *,
+                 registry: Registry, shape: Shape, tally: Tally) -> None:
+        self.directory = directory
+        self.election = election
+        self.log = log
+        self.store = store
+        self.registry = registry
+        self.shape = shape
+        self.tally = tally
+        self._last_snapshot = time.monotonic()
+
+    # ------------------------------------------------------------ lifecycle
+    @classmethod
+    def open(cls, directory: Path, store_url: str) -> Sequencer:
+        directory = Path(directory)
+        election = Election.open(directory)
+        root = bytes.fromhex(read_index(directory).root.public_key)
+        # We batch ourselves (group commit of HTTP requests): the log must not wait.
+        log = Log.open(directory, batch_ms=0.0)
+        store = open_store(store_url)
+        try:
+            applied = store.applied_size()
+            if applied > log.size:
+                raise StateError(
+                    f"basis data mengindeks {applied} entri tetapi log hanya {log.size}",
+                    f"the database indexes {applied} entries but the log holds only "
+                    f"{log.size}: wrong database for this election?")
+            registry = Registry(root)
+            for index in store.control_indices(sorted(CONTROL_TYPES)):
+                if index < applied:
+                    registry.observe(index, log.entry(index), verify=False)
+            shape = shape_from_election(election)
+            tally = cls._restore_tally(store, shape, applied)
+            seq = cls(directory, election, log, store, registry=registry, shape=shape, tally=tally)
+            fresh = store.published("progress", NATIONAL) is None
+            seq._catch_up(applied, publish=not fresh)
+            if fresh:
+                seq._publish_all()
+        except BaseException:
+            store.close()
+            log.close()
+            election.close()
+            raise
+        return seq
+
+    def close(self) -> None:
+        try:
+            self._snapshot_now()
+        finally:
+            self.store.close()
+            self.log.close()
+            self.election.close()
+
+    def __enter__(self) -> Sequencer:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    @staticmethod
+    def _restore_tally(store: Store, shape: Shape, applied: int) -> Tally:
+        data = store.snapshot()
+        tally = Tally(shape)
+        if data is not None:
+            try:
+                tally = Tally.restore(shape, data)
+            except StateError:
+                tally = Tally(shape)  # another election shape: rebuild from the index
+        # Sheets the database indexed after the snapshot was taken.
+        versions: list[SheetVersion] = []
+        for row in store.sheets_between(tally.as_of_index + 1, applied):
+            envelope = env.decode(row.entry)
+            sheet = decode_canonical(envelope.payload)
+            codes = tuple(str(p["code"]) for p in msgspec.json.decode(row.flags))
+            versions.append(SheetVersion(
+                index=row.index, leaf_hash=row.leaf_hash, signer=row.signer or "",
+                role=Role(row.role or Role.DEVICE), flagged=row.verdict == "flagged", flags=codes,
+                sheet=sheet, time=row.received_at))
+        tally.apply_many(versions)
+        return tally
+
+    def _catch_up(self, applied: int, *, publish: bool) -> None:
+        """Index log entries the database has not seen (written before a crash,
+        or by ``saksi keys init`` / ``saksi ingest``)."""
+        index = applied
+        while index < self.log.size:
+            end = min(self.log.size, index + CATCH_UP_CHUNK)
+            accepted: list[_Accepted] = []
+            for i in range(index, end):
+                raw = self.log.entry(i)
+                accepted.append(self._replayed(i, raw))
+            self._commit(accepted, end, publish=publish)
+            index = end
+
+    def _replayed(self, index: int, raw: bytes) -> _Accepted:
+        envelope = env.decode(raw)
+        leaf = hashlib.sha256(b"\x00" + raw).hexdigest()
+        if envelope.payload_type != TYPE_SHEET:
+            self.registry.observe(index, envelope, verify=False)
+            return _Accepted(index, raw, leaf, envelope,
+                             Receipt(index, leaf, envelope.payload_type, "clean"))
+        sheet, result = parse_and_check(envelope.payload, self.election)
+        if sheet is None:
+            raise StateError(f"entri log {index} bukan lembar yang sah",
+                             f"log entry {index} is not a valid sheet")
+        verdict = self.registry.check_sheet(envelope, sheet.tps, index, verified=True)
+        role = verdict.role or Role.DEVICE
+        receipt = Receipt(index, leaf, TYPE_SHEET, str(result.verdict), _flags(result),
+                          sheet.tps, str(sheet.contest))
+        return _Accepted(index, raw, leaf, envelope, receipt, sheet, role)
+
+    # ------------------------------------------------------------ sequencing
+    def sequence(self, items: Sequence[Item]) -> list[Outcome]:
+        """Check, log, index and publish one batch; one outcome per item."""
+        outcomes: list[Outcome | None] = [None] * len(items)
+        known = self.store.by_leaf([it.leaf_hash for it in items if it.refusal is None])
+        in_batch: dict[str, int] = {}  # leaf → position of its first occurrence
+        pending: dict[tuple[str, Contest], VersionKey] = {}
+        accepted: list[_Accepted] = []
+        at = self.log.size
+        for pos, item in enumerate(items):
+            if item.refusal is not None:
+                outcomes[pos] = item.refusal
+                continue
+            row = known.get(item.leaf_hash)
+            if row is not None:
+                outcomes[pos] = _duplicate_receipt(row)
+                continue
+            if item.leaf_hash in in_batch:
+                continue  # answered below, from the first occurrence
+            outcome, acc = self._check(item, at, pending)
+            outcomes[pos] = outcome
+            if acc is not None:
+                in_batch[item.leaf_hash] = pos
+                accepted.append(acc)
+                at += 1
+        if accepted:
+            indices = self.log.append_many([a.raw for a in accepted])
+            if indices != [a.index for a in accepted]:
+                raise StateError(
+                    "log ditulis oleh proses lain; hanya satu penulis yang diizinkan",
+                    "the log was written by another process; only one writer is allowed")
+            self._commit(accepted, self.log.size, publish=True)
+        for pos, item in enumerate(items):
+            if outcomes[pos] is None:
+                first = outcomes[in_batch[item.leaf_hash]]
+                assert isinstance(first, Receipt)
+                outcomes[pos] = msgspec.structs.replace(first, duplicate=True)
+        return [o for o in outcomes if o is not None]
+
+    def _check(self, item: Item, at: int, pending: dict[tuple[str, Contest], VersionKey]
+               ) -> tuple[Outcome, _Accepted | None]:
+        envelope = env.decode(item.raw)  # the worker decoded it; this cannot fail
+        leaf = item.leaf_hash
+        if envelope.payload_type in CONTROL_TYPES:
+            verdict = self.registry.check_control(envelope, at)
+            if not verdict.ok:
+                return Refusal((_from_verdict(verdict),), leaf), None
+            self.registry.observe(at, envelope, verify=False)
+            receipt = Receipt(at, leaf, envelope.payload_type, "clean")
+            return receipt, _Accepted(at, item.raw, leaf, envelope, receipt)
+        sheet, result = parse_and_check(envelope.payload, self.election)
+        if sheet is None:  # the worker refuses these; be explicit anyway
+            return Refusal(_flags(result), leaf), None
+        verdict = self.registry.check_sheet(envelope, sheet.tps, at, verified=item.verified)
+        if not verdict.ok or verdict.role is None:
+            return Refusal((_from_verdict(verdict),), leaf), None
+        if verdict.role is Role.KECAMATAN and not (sheet.reason or "").strip():
+            return Refusal((problem(
+                "CORRECTION-REASON", "koreksi oleh PPK wajib menyertakan alasan (reason)",
+                "a correction signed by the PPK must carry a reason",
+                "reason", sheet.reason),), leaf), None
+        slot = (sheet.tps, sheet.contest)
+        new_key = VersionKey(rank_of(verdict.role), sheet.revision)
+        current = pending.get(slot)
+        if current is None:
+            cur = self.tally.current(sheet.tps, sheet.contest)
+            current = None if cur is None else VersionKey(cur[0].rank, cur[0].revision)
+        decision = judge(current, new_key)
+        if isinstance(decision, Stale):
+            return Refusal((Problem(
+                decision.code, decision.message_id, decision.message_en, ("revision",),
+                {"revision": sheet.revision, "rank": new_key.rank}),), leaf), None
+        pending[slot] = new_key
+        receipt = Receipt(at, leaf, TYPE_SHEET, str(result.verdict), _flags(result),
+                          sheet.tps, str(sheet.contest))
+        return receipt, _Accepted(at, item.raw, leaf, envelope, receipt, sheet, verdict.role)
+
+    # ------------------------------------------------------------ indexing
+    def _commit(self, accepted: list[_Accepted], applied_size: int, *, publish: bool) -> None:
+        received = now_utc()
+        batch = Batch(applied_size)
+        versions: list[SheetVersion] = []
+        for a in accepted:
+            r = a.receipt
+            flags = _flags_encoder.encode(list(r.flags))
+            if a.sheet is None:
+                batch.documents.append(DocumentRow(
+                    a.index, a.leaf, r.payload_type, r.verdict, flags, received, a.raw,
+                    signer=a.envelope.signer))
+                self._key_changes(a, batch)
+                continue
+            role = a.role or Role.DEVICE
+            batch.documents.append(DocumentRow(
+                a.index, a.leaf, TYPE_SHEET, r.verdict, flags, received, a.raw,
+                tps=a.sheet.tps, contest=str(a.sheet.contest), revision=a.sheet.revision,
+                rank=rank_of(role), signer=a.envelope.signer, role=str(role),
+                reason=a.sheet.reason))
+            versions.append(SheetVersion(
+                index=a.index, leaf_hash=a.leaf, signer=a.envelope.signer, role=role,
+                flagged=r.verdict == "flagged", flags=tuple(p.code for p in r.flags),
+                sheet=a.sheet, time=received))
+        applied: list[Applied] = [self.tally.apply(v) for v in versions
+                                  if v.index > self.tally.as_of_index]
+        batch.superseded = [(x.previous, x.index) for x in applied
+                            if x.status == "current" and x.previous is not None]
+        if publish and applied:
+            names = touched_docs(applied, self.shape)
+            batch.published = self._render(names, batch.documents)
+        if time.monotonic() - self._last_snapshot > SNAPSHOT_SECONDS:
+            batch.snapshot = self.tally.snapshot()
+            self._last_snapshot = time.monotonic()
+        self.store.commit(batch)
+
+    def _key_changes(self, a: _Accepted, batch: Batch) -> None:
+        ptype = a.envelope.payload_type
+        if ptype not in (TYPE_AUTHORITY, TYPE_ENROLMENT, TYPE_REVOCATION):
+            if ptype != TYPE_SHEET:  # the manifest introduces the root key
+                root = self.registry.root
+                if root is not None and root.valid_from == a.index:
+                    batch.keys.append(_key_row(root.keyid, self.registry))
+            return
+        doc = decode_payload(ptype, a.envelope.payload)
+        if isinstance(doc, Revocation):
+            batch.revocations.append((doc.keyid, a.index))
+        elif isinstance(doc, AuthorityCertificate | Enrolment):
+            keyid = key_id(bytes.fromhex(doc.key))
+            if self.registry.key(keyid) is not None:
+                batch.keys.append(_key_row(keyid, self.registry))
+
+    def _snapshot_now(self) -> None:
+        self.store.commit(Batch(self.store.applied_size(), snapshot=self.tally.snapshot()))
+
+    # ------------------------------------------------------------ publishing
+    def _render(self, names: Iterable[tuple[str, str]], fresh: Sequence[DocumentRow]
+                ) -> list[Published]:
+        out: list[Published] = []
+        as_of = self.tally.as_of_index
+        for kind, key in sorted(names):
+            document = render(self.tally, kind, key)
+            if kind == "tps":
+                body = self._tps_body(key, render_encode(document), fresh)
+            else:
+                body = render_encode(document)
+            out.append(Published(kind, key, etag_of(body), as_of, body))
+        return out
+
+    def _tps_body(self, code: str, tally_doc: bytes, fresh: Sequence[DocumentRow]) -> bytes:
+        """The tally's TPS document plus every signed document of the TPS: the
+        exact envelope (signatures included), its receipt fields and time."""
+        rows = {r.index: r for r in self.store.documents_of_tps(code)}
+        rows.update({r.index: r for r in fresh if r.tps == code})
+        documents = [{
+            "index": r.index, "leaf_hash": r.leaf_hash, "contest": r.contest,
+            "revision": r.revision, "rank": r.rank, "signer": r.signer, "role": r.role,
+            "reason": r.reason, "verdict": r.verdict, "flags": msgspec.Raw(r.flags),
+            "received_at": r.received_at, "superseded_by": r.superseded_by,
+            "envelope": msgspec.Raw(r.entry),
+        } for _, r in sorted(rows.items())]
+        superseded = {h.index: h.superseded_by
+                      for contest in self.shape.tps_shape(code).contests
+                      for h in self.tally.history(code, contest) if h.superseded_by is not None}
+        for d in documents:
+            idx = d["index"]
+            assert isinstance(idx, int)
+            if idx in superseded:
+                d["superseded_by"] = superseded[idx]
+        merged = msgspec.json.decode(tally_doc)
+        merged["documents"] = documents
+        return msgspec.json.encode(merged)
+
+    def _publish_all(self) -> None:
+        """Render every region, dapil, seat and progress document once (a new
+        database); TPS documents appear as their sheets arrive."""
+        names: set[tuple[str, str]] = {("progress", NATIONAL)}
+        for (contest, region), expected in self.shape.expected.items():
+            if expected:
+                names.add(("region", f"{contest}/{region}"))
+        for code, expected in self.shape.expected_dapil.items():
+            if expected:
+                names.add(("dapil", code))
+        for contest in Contest:
+            if contest.is_party_contest and self.shape.expected.get((contest, NATIONAL)):
+                names.add(("seats", str(contest)))
+        published = self._render(names, ())
+        self.store.commit(Batch(self.store.applied_size(), published=published))
+
+
+def _key_row(keyid: str, registry: Registry) -> KeyRow:
+    rec = registry.key(keyid)
+    assert rec is not None
+    return KeyRow(rec.keyid, rec.public_key, str(rec.role), rec.scope, rec.valid_from,
+                  registry.revoked_at(rec.keyid))
+
+
+def _duplicate_receipt(row: DocumentRow) -> Receipt:
+    flags = msgspec.json.decode(row.flags, type=tuple[Problem, ...])
+    return Receipt(row.index, row.leaf_hash, row.payload_type, row.verdict, flags,
+                   row.tps, row.contest, duplicate=True)
+
+
+__all__ = ["Sequencer", "etag_of", "now_utc"]

