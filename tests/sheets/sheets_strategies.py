@@ -21,7 +21,7 @@ from saksi.sheets.samples import sample_ballot, sample_tps
 
 counts = st.integers(min_value=0, max_value=MAX_COUNT)
 numbers = st.integers(min_value=1, max_value=999)
-tps_codes = st.from_regex(r"\A[0-9]{13}\Z")
+tps_codes = st.from_regex(r"\A[0-9]{13}\Z") | st.from_regex(r"\A99[0-9A-Z]{11}\Z")
 
 lpjs = st.builds(LPJ, L=counts, P=counts, J=counts)
 entries = st.builds(Entry, number=numbers, votes=counts)

@@ -77,6 +77,8 @@ CASES = [
     (["photo_sha256"], "AB" * 32, "photo_sha256", "AB" * 32),
     (["photo_sha256"], "ab" * 32 + "\n", "photo_sha256", "ab" * 32 + "\n"),
     (["tps"], "3171011001001\n", "tps", "3171011001001\n"),
+    (["tps"], "31AA010001001", "tps", "31AA010001001"),
+    (["tps"], "99aa010001001", "tps", "99aa010001001"),
     (["tps"], "３１７１０１１００１００１", "tps", "３１７１０１１００１００１"),
     (["schema"], "saksi/c-hasil/v1\n", "schema", "saksi/c-hasil/v1\n"),
     (["reason"], "x" * 501, "reason", "x" * 100 + "…"),
@@ -208,3 +210,9 @@ def test_too_many_entries_are_refused_and_the_value_is_shown_short() -> None:
     assert err.value.field == "votes.candidates"
     assert isinstance(err.value.value, str) and len(err.value.value) <= 101
     assert len(str(err.value)) < 400
+
+
+def test_overseas_codes_may_hold_capital_letters() -> None:
+    doc = _doc()
+    doc["tps"] = "99AA010001001"
+    assert decode(_bytes(doc)).tps == "99AA010001001"

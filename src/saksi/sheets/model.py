@@ -33,7 +33,8 @@ Revision = Annotated[int, msgspec.Meta(ge=1, le=MAX_COUNT)]
 Text = Annotated[str, msgspec.Meta(max_length=MAX_TEXT)]
 # \A…\Z, not ^…$: "$" would also match before a trailing newline.
 SchemaName = Annotated[str, msgspec.Meta(pattern=rf"\A{re.escape(SCHEMA)}\Z")]
-TpsCode = Annotated[str, msgspec.Meta(pattern=r"\A[0-9]{13}\Z")]
+# KPU numbers overseas cities past 9999 as 99AA, 99AB, …: capitals only under 99.
+TpsCode = Annotated[str, msgspec.Meta(pattern=r"\A(?:[0-9]{13}|99[0-9A-Z]{11})\Z")]
 Sha256Hex = Annotated[str, msgspec.Meta(pattern=r"\A[0-9a-f]{64}\Z")]
 Entries = Annotated[tuple["Entry", ...], msgspec.Meta(max_length=MAX_ENTRIES)]
 PartyBlocks = Annotated[tuple["PartyVotes", ...], msgspec.Meta(max_length=MAX_ENTRIES)]
