@@ -235,3 +235,15 @@ def test_key_is_not_in_public_dir(tmp_path: Path) -> None:
     for root, _, names in os.walk(tmp_path / "log"):
         for name in names:
             assert seed not in (Path(root) / name).read_bytes()
+
+
+def test_readonly_open_reads_without_writing(tmp_path: Path) -> None:
+    log, data = make(tmp_path, 300)
+    with Log.open(tmp_path, readonly=True) as ro:
+        assert ro.size == 300 and ro.entry(299) == data[299]
+        assert ro.checkpoint_text() == log.checkpoint_text()
+        with pytest.raises(StateError):
+            ro.append(b"no")
+        log.append(b"while a reader is open")
+    log.close()
+    verify_tiles(tmp_path, log.vkey)

@@ -77,7 +77,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def _open(d: Path) -> Log:
     from saksi.ledger.log import Log
 
-    return Log.open(d)
+    return Log.open(d, readonly=True)
 
 
 def _log_init(args: argparse.Namespace) -> int:

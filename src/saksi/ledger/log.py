@@ -113,8 +113,10 @@ class Log:
         witness_timeout: float,
         witness_backoff: float,
         fault: Fault | None,
+        readonly: bool = False,
     ) -> None:
         self.dir = Path(election_dir)
+        self.readonly = readonly
         self.log_dir = self.dir / "log"
         self.ledger_dir = self.dir / "ledger"
         self.batch_size = max(1, batch_size)
@@ -130,8 +132,15 @@ class Log:
         self.vkey: str = self._verifier.vkey
         self.reader = TileReader.for_dir(self.log_dir)
         self._lock = threading.Lock()
-        self._recover()
+        self._queue: queue.Queue[_Request | None] = queue.Queue()
+        self._failed: BaseException | None = None
+        self._closed = False
         self._witnesses = load_witnesses(self.ledger_dir / WITNESSES_FILE)
+        self._wclient: WitnessClient | None = None
+        if readonly:
+            self._open_readonly()
+            return
+        self._recover()
         self._wclient = (
             WitnessClient(
                 self._witnesses,
@@ -144,9 +153,6 @@ class Log:
             if self._witnesses
             else None
         )
-        self._queue: queue.Queue[_Request | None] = queue.Queue()
-        self._failed: BaseException | None = None
-        self._closed = False
         self._thread = threading.Thread(target=self._run, name="saksi-log-sequencer", daemon=True)
         self._thread.start()
 
@@ -184,7 +190,10 @@ class Log:
         witness_timeout: float = DEFAULT_TIMEOUT,
         witness_backoff: float = DEFAULT_BACKOFF,
         fault: Fault | None = None,
+        readonly: bool = False,
     ) -> Log:
+        """Open an existing log.  ``readonly=True`` starts no sequencer and writes nothing
+        (safe while another process appends); reads then reflect ``log/checkpoint``."""
         d = Path(election_dir)
         if not (d / "ledger" / CONFIG_FILE).exists():
             raise _err_state(f"tidak ada log di {d}", f"no log in {d}")
@@ -195,12 +204,15 @@ class Log:
             witness_timeout=witness_timeout,
             witness_backoff=witness_backoff,
             fault=fault,
+            readonly=readonly,
         )
 
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
+        if self.readonly:
+            return
         self._queue.put(None)
         self._thread.join()
         if self._wclient is not None:
@@ -254,6 +266,15 @@ class Log:
         self._published_text = published[1]
         self._published_size = cp.size
         self._remove_stale_full_tiles(cp.size)
+
+    def _open_readonly(self) -> None:
+        """Serve reads of the published log without touching any file (another process
+        may be writing it)."""
+        published = self._read_published()
+        if published is None:
+            raise _err_state("checkpoint log tidak terbaca", "published checkpoint unreadable")
+        self._published_text = published[1]
+        self._published_size = published[0].size
 
     def _read_published(self) -> tuple[Checkpoint, str] | None:
         path = self.log_dir / "checkpoint"
@@ -390,6 +411,8 @@ class Log:
             return []
         if self._closed:
             raise _err_state("log sudah ditutup", "log is closed")
+        if self.readonly:
+            raise _err_state("log dibuka hanya-baca", "log was opened read-only")
         if self._failed is not None:
             raise _err_state("log gagal; buka ulang", f"log failed, reopen it: {self._failed}")
         fut: Future[list[int]] = Future()
