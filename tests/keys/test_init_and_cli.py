@@ -235,7 +235,8 @@ def test_sealed_init_needs_the_passphrase_to_sign(
     assert decode(capsysbinary.readouterr().out).payload == path.read_bytes()
 
 
-def test_init_keys_core_with_a_list_as_log(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_init_keys_core_with_a_list_as_log(tmp_path: Path, workers: int) -> None:
     log: list[bytes] = []
 
     def append_many(entries: object) -> list[int]:
@@ -250,6 +251,7 @@ def test_init_keys_core_with_a_list_as_log(tmp_path: Path) -> None:
                           region_name=lambda c: c),
         append_many,
         batch=2,  # several enrolment batches
+        workers=workers,
     )
     assert report.entries == len(log)
     registry, refused = replay(log)
