@@ -15,7 +15,7 @@ from typing import Protocol
 import msgspec
 
 from saksi.election.model import MAX_DPT_PER_TPS, Ballot, Contest, Tps
-from saksi.errors import SaksiError
+from saksi.errors import InputError
 from saksi.sheets.canonical import decode
 from saksi.sheets.model import LPJ, Sheet, vote_fields
 from saksi.sheets.shape import SheetShapeError, shape_problem
@@ -377,7 +377,9 @@ def parse_and_check(raw: bytes, lookup: BallotLookup) -> tuple[Sheet | None, Che
     """Parse ``raw`` and check it against the election. Never raises on bad input.
 
     An unknown TPS or a contest not held there is a CH-BALLOT rejection: the
-    document is well formed, but there is no ballot it could count.
+    document is well formed, but there is no ballot it could count. An
+    election that cannot be read (``StateError``) is not bad input and
+    propagates.
     """
     try:
         sheet = decode(raw)
@@ -385,7 +387,7 @@ def parse_and_check(raw: bytes, lookup: BallotLookup) -> tuple[Sheet | None, Che
         return None, CheckResult.of([_shape_result(err)])
     try:
         tps = lookup.tps(sheet.tps)
-    except (SaksiError, LookupError):
+    except (InputError, LookupError):
         return sheet, CheckResult.of([_result(
             "CH-BALLOT", {"tps": sheet.tps},
             f"TPS {sheet.tps} tidak terdaftar dalam pemilu ini",
@@ -399,7 +401,7 @@ def parse_and_check(raw: bytes, lookup: BallotLookup) -> tuple[Sheet | None, Che
         )])
     try:
         ballot = lookup.ballot(tps.code, sheet.contest)
-    except (SaksiError, LookupError):
+    except (InputError, LookupError):
         return sheet, CheckResult.of([_result(
             "CH-BALLOT", {"contest": str(sheet.contest)},
             f"surat suara {sheet.contest} untuk TPS {tps.code} tidak ditemukan",
