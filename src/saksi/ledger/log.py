@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import fcntl
 import json
 import os
 import queue
@@ -66,6 +67,7 @@ CONFIG_FILE = "config.json"
 SIGNED_FILE = "signed"
 HISTORY_FILE = "checkpoints"
 WITNESSES_FILE = "witnesses.json"
+WRITER_LOCK_FILE = "writer.lock"
 
 Fault = Callable[[str], None]
 
@@ -137,9 +139,11 @@ class Log:
         self._closed = False
         self._witnesses = load_witnesses(self.ledger_dir / WITNESSES_FILE)
         self._wclient: WitnessClient | None = None
+        self._writer_lock: int | None = None
         if readonly:
             self._open_readonly()
             return
+        self._writer_lock = _lock_writer(self.ledger_dir)
         self._recover()
         self._wclient = (
             WitnessClient(
@@ -217,6 +221,9 @@ class Log:
         self._thread.join()
         if self._wclient is not None:
             self._wclient.close()
+        if self._writer_lock is not None:
+            os.close(self._writer_lock)  # releases the flock
+            self._writer_lock = None
 
     def __enter__(self) -> Log:
         return self
@@ -565,6 +572,23 @@ class Log:
                 self._edge.append([])
             self._edge[level + 1].append(merkle.perfect_root(split_hashes(data)))
             level += 1
+
+
+def _lock_writer(ledger_dir: Path) -> int:
+    """Take the log's single-writer lock. A second writer's recovery would
+    remove the tiles the first one is writing, so it must be refused; the
+    kernel drops the lock when the holder dies, so a crash never leaves the
+    log locked."""
+    fd = os.open(ledger_dir / WRITER_LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise _err_state(
+            f"log di {ledger_dir.parent} sedang ditulis oleh proses lain",
+            f"the log in {ledger_dir.parent} is being written by another process",
+        ) from None
+    return fd
 
 
 def _config_bytes(origin: str) -> bytes:

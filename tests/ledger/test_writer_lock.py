@@ -1,0 +1,24 @@
+"""Exactly one process (or Log object) writes a log at a time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from saksi.errors import StateError
+from saksi.ledger import Log
+
+
+def test_a_second_writer_is_refused_while_the_first_is_open(tmp_path: Path) -> None:
+    with Log.create(tmp_path, origin="example.org/lock-test"):
+        with pytest.raises(StateError, match="another process"):
+            Log.open(tmp_path)
+        with Log.open(tmp_path, readonly=True) as reader:  # readers are never blocked
+            assert reader.size == 0
+
+
+def test_the_lock_is_released_on_close(tmp_path: Path) -> None:
+    Log.create(tmp_path, origin="example.org/lock-test").close()
+    with Log.open(tmp_path) as log:
+        assert log.append(b"after reopen") == 0
