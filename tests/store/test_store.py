@@ -1,0 +1,122 @@
+"""The store: one interface, two back ends, the same answers."""
+
+from __future__ import annotations
+
+import string
+
+import msgspec
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from saksi.errors import StateError
+from saksi.store import Batch, DocumentRow, KeyRow, Published, Store, open_store
+
+
+def doc(index: int, tps: str | None = "3273011001001", **kw: object) -> DocumentRow:
+    base: dict[str, object] = dict(
+        index=index, leaf_hash=f"{index:064x}", payload_type="application/vnd.saksi.sheet.v1+json",
+        verdict="clean", flags=b"[]", received_at="2024-02-14T13:00:00Z",
+        entry=b'{"payload":"' + str(index).encode() + b'"}', tps=tps,
+        contest="ppwp" if tps else None, revision=1 if tps else None, rank=0 if tps else None,
+        signer="ab" * 32, role="device" if tps else None)
+    base.update(kw)
+    return DocumentRow(**base)  # type: ignore[arg-type]
+
+
+def test_a_new_store_is_empty(store: Store) -> None:
+    assert store.applied_size() == 0
+    assert store.snapshot() is None
+    assert store.published("region", "ppwp/0") is None
+    assert store.count_documents() == 0
+
+
+def test_migrate_is_idempotent(store_url: str, store: Store) -> None:
+    store.commit(Batch(1, documents=[doc(0)]))
+    again = open_store(store_url)
+    try:
+        assert again.count_documents() == 1
+    finally:
+        again.close()
+
+
+def test_a_batch_is_committed_as_a_whole(store: Store) -> None:
+    store.commit(Batch(
+        3, documents=[doc(0, None, payload_type="manifest"), doc(1), doc(2, revision=2)],
+        keys=[KeyRow("k1", b"\x01" * 32, "device", "3273011001001", 0)],
+        superseded=[(1, 2)],
+        published=[Published("region", "ppwp/0", '"e1"', 2, b'{"a":1}')],
+        snapshot=b"snap"))
+    assert store.applied_size() == 3
+    assert store.snapshot() == b"snap"
+    assert store.key("k1") == KeyRow("k1", b"\x01" * 32, "device", "3273011001001", 0)
+    rows = store.documents_of_tps("3273011001001")
+    assert [(r.index, r.superseded_by) for r in rows] == [(1, 2), (2, None)]
+    assert list(store.current_versions()) == [("3273011001001", "ppwp", 0, 2, 2)]
+    assert store.published("region", "ppwp/0") == Published("region", "ppwp/0", '"e1"', 2,
+                                                             b'{"a":1}')
+
+
+def test_replaying_a_batch_changes_nothing(store: Store) -> None:
+    batch = Batch(2, documents=[doc(0), doc(1)])
+    store.commit(batch)
+    store.commit(batch)  # a log tail replayed after a crash
+    assert store.count_documents() == 2
+
+
+def test_published_documents_are_replaced_and_the_snapshot_kept(store: Store) -> None:
+    store.commit(Batch(1, published=[Published("tps", "x", '"1"', 0, b"old")], snapshot=b"s"))
+    store.commit(Batch(2, published=[Published("tps", "x", '"2"', 1, b"new")]))
+    got = store.published("tps", "x")
+    assert got is not None and (got.etag, got.body) == ('"2"', b"new")
+    assert store.snapshot() == b"s"  # a batch without a snapshot keeps the last one
+
+
+def test_revocation_and_lookup_by_leaf(store: Store) -> None:
+    store.commit(Batch(1, documents=[doc(0)],
+                       keys=[KeyRow("k", b"\x02" * 32, "device", "3273011001001", 0)]))
+    store.commit(Batch(2, revocations=[("k", 1)]))
+    key = store.key("k")
+    assert key is not None and key.revoked_at == 1
+    found = store.by_leaf([f"{0:064x}", "ff" * 32])
+    assert list(found) == [f"{0:064x}"]
+    assert found[f"{0:064x}"] == doc(0)
+
+
+def test_a_failed_batch_leaves_nothing_behind(store: Store) -> None:
+    store.commit(Batch(1, documents=[doc(0)]))
+    with pytest.raises(Exception):  # noqa: B017 - the back end's own integrity error
+        store.commit(Batch(5, documents=[doc(1), doc(2, leaf_hash=f"{1:064x}")]))
+    assert store.applied_size() == 1
+    assert store.count_documents() == 1
+
+
+def test_another_schema_version_is_refused(store_url: str, store: Store) -> None:
+    store._conn.execute(store._q("UPDATE state SET num = ? WHERE name = ?"), (99, "schema"))
+    with pytest.raises(StateError):
+        open_store(store_url)
+
+
+def test_sql_is_parameterised(store: Store) -> None:
+    hostile = "x'); DROP TABLE documents; --"
+    store.commit(Batch(1, documents=[doc(0, tps=hostile, reason=hostile)]))
+    assert store.documents_of_tps(hostile)[0].reason == hostile
+    assert store.count_documents() == 1
+
+
+_text = st.text(alphabet=string.printable + "ĀéÍ—…", max_size=40)
+
+
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.tuples(_text, st.binary(max_size=200), st.booleans(),
+                               st.integers(0, 10**9)), min_size=1, max_size=8))
+def test_documents_round_trip(store: Store, rows: list[tuple[str, bytes, bool, int]]) -> None:
+    start = store.applied_size()
+    written = [doc(start + i, reason=reason, entry=entry, revision=revision,
+                   verdict="flagged" if flagged else "clean",
+                   flags=msgspec.json.encode([{"code": "CH-X", "why": reason}]))
+               for i, (reason, entry, flagged, revision) in enumerate(rows)]
+    store.commit(Batch(start + len(rows), documents=written))
+    for row in written:
+        assert store.document(row.index) == row
