@@ -277,7 +277,11 @@ class Registry:
         if isinstance(doc, AuthorityCertificate):
             if signer.role is not Role.ROOT:
                 return role_refusal, None, None
-            if not _contains(self.manifest.scope, doc.scope) and doc.scope != "0":
+            # An election may be smaller than its authorities (a kecamatan-scale
+            # election still has its kab/kota's KPU), so the two regions must
+            # overlap: one contains the other.
+            scope = self.manifest.scope
+            if not (_contains(scope, doc.scope) or _contains(doc.scope, scope)):
                 return _verdict("KEY-OUT-OF-SCOPE", k=key_id(bytes.fromhex(doc.key)),
                                 x=doc.scope), None, None
             new_id = key_id(bytes.fromhex(doc.key))
