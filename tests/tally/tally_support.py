@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 
+import msgspec
+
 from saksi.election.model import (
     Ballot,
     Candidate,
@@ -115,8 +117,6 @@ def sheet_for(shape: Shape, tps: str, contest: Contest, seed: int, revision: int
                            Tps(tps, t.name, t.dpt // 2, t.dpt - t.dpt // 2),
                            random.Random(seed), revision=revision)
     if reason is not None:
-        import msgspec  # noqa: PLC0415
-
         sheet = msgspec.structs.replace(sheet, reason=reason)
     return sheet
 

@@ -37,9 +37,11 @@ class _Ref:
     def state(self) -> AggregateState:
         def nz(d: dict[int, int]) -> list[tuple[int, int]]:
             return [(k, v) for k, v in sorted(d.items()) if v]
+        dpt, voters, valid, invalid, total = self.figures
         return AggregateState(
             self.expected, self.expected, self.sheets_in, self.sheets_in, self.counted,
-            self.flagged, self.flagged_votes, *self.figures, nz(self.choices),
+            self.flagged, self.flagged_votes, dpt, voters, valid, invalid, total,
+            nz(self.choices),
             nz(self.party_only), [(p, n, v) for (p, n), v in sorted(self.candidates.items())
                                   if v])
 

@@ -314,8 +314,7 @@ def dapil_document(tally: Tally, code: str) -> DapilDocument:
                  if any(c.party == p.number for c in candidates) or a.choices.get(p.number)]
         for choice in _choices(names, a.choices, a.party_only):
             parties.append(PartyBlock(choice, [
-                CandidateVotes(c.number, c.name, c.sex, a.candidates.get((choice.number,
-                                                                          c.number), 0))
+                CandidateVotes(c.number, c.name, c.sex, a.candidate_votes(choice.number, c.number))
                 for c in candidates if c.party == choice.number], seats.get(choice.number, 0)))
     return DapilDocument(
         contest=d.contest, dapil=DapilRef(d.code, d.name, d.seats), regions=list(d.regions),

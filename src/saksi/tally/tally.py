@@ -33,11 +33,12 @@ import msgspec
 from saksi.election.model import Contest
 from saksi.errors import NotFoundError, StateError
 from saksi.keys.ids import Role
-from saksi.sheets.model import Sheet
+from saksi.sheets.model import MAX_BALLOT_NUMBER, Sheet
 from saksi.tally.shape import NATIONAL, Shape, chain_of
 from saksi.tally.versions import Accept, SheetVersion, VersionKey, judge
 
 SNAPSHOT_SCHEMA: Final = "saksi/tally-snapshot/v1"
+CANDIDATE_KEY: Final = MAX_BALLOT_NUMBER + 1
 DPR_THRESHOLD: Final = (4, 100)  # 4 % of the national valid DPR vote
 
 # Status of a history entry.
@@ -71,7 +72,12 @@ class Aggregate:
         self.total = 0  # V.C
         self.choices: dict[int, int] = {}  # ticket / DPD candidate / party total
         self.party_only: dict[int, int] = {}
-        self.candidates: dict[tuple[int, int], int] = {}  # (party, number), dapil only
+        # Party contests, dapil aggregates only: party × CANDIDATE_KEY + number
+        # (an int key is cheaper than a tuple on the hot path); see candidate_votes.
+        self.candidates: dict[int, int] = {}
+
+    def candidate_votes(self, party: int, number: int) -> int:
+        return self.candidates.get(party * CANDIDATE_KEY + number, 0)
 
     def state(self) -> AggregateState:
         return AggregateState(
@@ -79,7 +85,7 @@ class Aggregate:
             self.sheets_counted, self.sheets_flagged, self.flagged_votes, self.dpt,
             self.voters, self.valid, self.invalid, self.total,
             _nonzero(self.choices), _nonzero(self.party_only),
-            [(p, n, v) for (p, n), v in sorted(self.candidates.items()) if v])
+            [(*divmod(k, CANDIDATE_KEY), v) for k, v in sorted(self.candidates.items()) if v])
 
     @classmethod
     def from_state(cls, s: AggregateState) -> Aggregate:
@@ -89,7 +95,7 @@ class Aggregate:
             s.sheets_counted, s.sheets_flagged, s.flagged_votes)
         a.dpt, a.voters, a.valid, a.invalid, a.total = s.dpt, s.voters, s.valid, s.invalid, s.total
         a.choices, a.party_only = dict(s.choices), dict(s.party_only)
-        a.candidates = {(p, n): v for p, n, v in s.candidates}
+        a.candidates = {p * CANDIDATE_KEY + n: v for p, n, v in s.candidates}
         return a
 
     def __eq__(self, other: object) -> bool:
@@ -125,8 +131,11 @@ class AggregateState(msgspec.Struct, frozen=True, array_like=True):
     candidates: list[tuple[int, int, int]]
 
 
-class HistoryEntry(msgspec.Struct, kw_only=True):
-    """One version of a (TPS, contest), as the public history shows it."""
+class HistoryEntry(msgspec.Struct, kw_only=True, gc=False):
+    """One version of a (TPS, contest), as the public history shows it.
+
+    ``gc=False``: it holds only strings and ints, so millions of entries never
+    make the cyclic garbage collector walk them."""
 
     index: int
     leaf_hash: str
@@ -172,6 +181,7 @@ class _Slot:
 
 
 def _contribute(slot: _Slot, sheet: Sheet, sign: int) -> None:
+    # The hot path: no per-entry allocation beyond the ints themselves.
     dpt = sign * sheet.voters.A.J
     voters = sign * sheet.voters.B4.J
     t = sheet.totals
@@ -184,25 +194,26 @@ def _contribute(slot: _Slot, sheet: Sheet, sign: int) -> None:
         a.invalid += invalid
         a.total += total
     v = sheet.votes
+    aggs = slot.choice_aggs
     if v.parties:
-        pairs = [(p.number, sign * p.total, sign * p.party_votes) for p in v.parties]
-        for a in slot.choice_aggs:
-            ch, po = a.choices, a.party_only
-            for n, tot, only in pairs:
+        cands = None if slot.cand_agg is None else slot.cand_agg.candidates
+        for p in v.parties:
+            n = p.number
+            tot, only = sign * p.total, sign * p.party_votes
+            for a in aggs:
+                ch, po = a.choices, a.party_only
                 ch[n] = ch.get(n, 0) + tot
                 po[n] = po.get(n, 0) + only
-        if slot.cand_agg is not None:
-            cands = slot.cand_agg.candidates
-            for p in v.parties:
-                pn = p.number
+            if cands is not None:
+                base = n * CANDIDATE_KEY
                 for c in p.candidates:
-                    k = (pn, c.number)
+                    k = base + c.number
                     cands[k] = cands.get(k, 0) + sign * c.votes
         return
-    entries = [(e.number, sign * e.votes) for e in (v.tickets or v.candidates)]
-    for a in slot.choice_aggs:
-        ch = a.choices
-        for n, votes in entries:
+    for e in v.tickets or v.candidates:
+        n, votes = e.number, sign * e.votes
+        for a in aggs:
+            ch = a.choices
             ch[n] = ch.get(n, 0) + votes
 
 
