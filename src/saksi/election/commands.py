@@ -60,11 +60,11 @@ def _summary(args: argparse.Namespace) -> int:
 
     with Election.open(args.directory) as election:
         data = election.summary()
-    print(json.dumps(data, indent=2, ensure_ascii=False) if args.json else _human(data))
+    print(json.dumps(data, indent=2, ensure_ascii=False) if args.json else format_summary(data))
     return 0
 
 
-def _human(data: dict[str, object]) -> str:
+def format_summary(data: dict[str, object]) -> str:
     regions, tps, dpt, contests = (data["regions"], data["tps"], data["dpt"], data["contests"])
     assert isinstance(regions, dict) and isinstance(tps, dict)
     assert isinstance(dpt, dict) and isinstance(contests, dict)
