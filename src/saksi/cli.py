@@ -21,6 +21,7 @@ _COMMAND_MODULES = (
     "saksi.keys.commands",
     "saksi.ledger.commands",
     "saksi.ingest.commands",
+    "saksi.tally.commands",
     "saksi.bench",
     "saksi.demo",
 )

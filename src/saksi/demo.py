@@ -93,7 +93,7 @@ def _demo(args: argparse.Namespace) -> int:
                 sheet = inject(sheet, pattern, rng)
             result = check_sheet(sheet, election.ballot(tps.code, contest), tps)
             sheets.append((sheet, result))
-            if contest.value == "ppwp" and n < 14 or n == 0:
+            if (contest.value == "ppwp" and n < 14) or n == 0:
                 codes = ", ".join(sorted(result.codes)) or "-"
                 print(f"{tps.code:<14} {contest.value:<13} {pattern:<16} "
                       f"{result.verdict.value:<9} {codes}")

@@ -51,7 +51,7 @@ def _init(args: argparse.Namespace) -> int:
         election = build_election(args.directory, scale=args.scale, region=args.region,
                                   seed=args.seed, force=args.force)
     with election:
-        print(_human(election.summary()))
+        print(format_summary(election.summary()))
     return 0
 
 

@@ -38,7 +38,7 @@ def digest(seed: int, *parts: str) -> bytes:
 
 def rng_for(seed: int, *parts: str) -> random.Random:
     # Reproducible simulation, not secrecy: a seeded Mersenne Twister is right here.
-    return random.Random(int.from_bytes(digest(seed, *parts), "big"))  # noqa: S311
+    return random.Random(int.from_bytes(digest(seed, *parts), "big"))
 
 
 def largest_remainder(total: int, weights: Sequence[float]) -> list[int]:

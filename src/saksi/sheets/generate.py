@@ -48,7 +48,7 @@ def rng_for(seed: Seed, *parts: str | bytes) -> random.Random:
     for data in pieces:
         h.update(len(data).to_bytes(4, "big") + data)
     # Simulation, not secrecy: a seeded PRNG is what makes sheets reproducible.
-    return random.Random(int.from_bytes(h.digest(), "big"))  # noqa: S311
+    return random.Random(int.from_bytes(h.digest(), "big"))
 
 
 def _dirichlet(rng: random.Random, weights: Sequence[float], concentration: float) -> list[float]:
