@@ -92,7 +92,8 @@ class Server:
             os.killpg(self.proc.pid, signal.SIGKILL)
 
     def client(self, **kw: Any) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=30, **kw)
+        kw.setdefault("timeout", 30)
+        return httpx.Client(base_url=self.url, **kw)
 
 
 class Kit:

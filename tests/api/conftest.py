@@ -27,7 +27,9 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Base:
     from saksi.service.sequencer import Sequencer
 
     d = tmp_path_factory.mktemp("election") / "e"
-    _cli("election", "init", "--scale", "kabkota", "--region", REGION, str(d))
+    from saksi.election import build_election
+
+    build_election(d, scale="kabkota", region=REGION).close()
     _cli("keys", "init", str(d))
     db = d / "saksi.sqlite"
     Sequencer.open(d, f"sqlite:///{db}").close()  # index keys init's log entries once
