@@ -22,3 +22,14 @@ def test_the_lock_is_released_on_close(tmp_path: Path) -> None:
     Log.create(tmp_path, origin="example.org/lock-test").close()
     with Log.open(tmp_path) as log:
         assert log.append(b"after reopen") == 0
+
+
+def test_entries_streams_any_range_in_order(tmp_path: Path) -> None:
+    data = [f"entry {i}".encode() * (i % 7 + 1) for i in range(700)]
+    with Log.create(tmp_path, origin="example.org/stream-test") as log:
+        log.append_many(data)
+        assert list(log.entries()) == data
+        for start, end in [(0, 0), (0, 1), (255, 257), (256, 512), (300, 700), (699, 700)]:
+            assert list(log.entries(start, end)) == data[start:end]
+        with pytest.raises(ValueError):
+            list(log.entries(10, 701))

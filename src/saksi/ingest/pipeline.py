@@ -89,8 +89,7 @@ class Ingestor:
         log = Log.open(directory)
         registry = Registry(root)
         seen: dict[bytes, int] = {}
-        for index in range(log.size):
-            entry = log.entry(index)
+        for index, entry in enumerate(log.entries()):
             registry.observe(index, entry, verify=False)
             seen[leaf_hash(entry)] = index
         return cls(election, log, registry, seen)

@@ -30,7 +30,7 @@ import queue
 import shutil
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -353,6 +353,12 @@ class Log:
         size = self.size
         self._check_index(index, size)
         return self.reader.entry(index, size)
+
+    def entries(self, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+        """Entries ``[start, end)`` (default: to the published size), read a
+        bundle at a time."""
+        size = self.size
+        return self.reader.entries(start, size if end is None else end, size)
 
     def leaf_hash(self, index: int) -> bytes:
         size = self.size

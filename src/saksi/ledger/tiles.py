@@ -9,7 +9,7 @@ from __future__ import annotations
 import struct
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from saksi.ledger import merkle
@@ -213,3 +213,31 @@ class TileReader:
         if len(entries) != width:
             raise ValueError("entry bundle has the wrong number of entries")
         return entries[pos]
+
+    def entries(self, start: int, end: int, size: int) -> Iterator[bytes]:
+        """Entries ``[start, end)`` in order, one bundle read per 256 entries
+        (a replay of a national log must not decode a bundle per entry)."""
+        if not 0 <= start <= end <= size:
+            raise ValueError(f"range [{start}, {end}) not in tree of size {size}")
+        index = start
+        while index < end:
+            n, pos = divmod(index, TILE_WIDTH)
+            width = tile_width(0, n, size)
+            bundle = decode_bundle(self._fetch_uncached("entries", n, width))
+            if len(bundle) != width:
+                raise ValueError("entry bundle has the wrong number of entries")
+            stop = min(width, pos + end - index)
+            yield from bundle[pos:stop]
+            index += stop - pos
+
+    def _fetch_uncached(self, level: int | str, n: int, width: int) -> bytes:
+        # Streaming reads bypass the LRU so a replay does not evict the
+        # right-edge tiles that proofs keep using.
+        try:
+            return self._fetch(tile_path(level, n, width))
+        except FileNotFoundError:
+            if width == TILE_WIDTH:
+                raise
+            full = self._fetch(tile_path(level, n, TILE_WIDTH))
+            return encode_bundle(decode_bundle(full)[:width])
+
