@@ -1,0 +1,153 @@
+"""DSSE envelopes and control documents (docs/envelope-format.md), strictly.
+
+``decode_envelope`` accepts only canonical bytes; signature checks are done
+by the caller with :func:`pae` so they can run in worker processes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Annotated
+
+import msgspec
+
+from saksi.audit.tlog import FormatError, b64decode_strict
+
+TYPE_PREFIX = "application/vnd.saksi."
+TYPE_MANIFEST = "application/vnd.saksi.manifest.v1+json"
+TYPE_AUTHORITY = "application/vnd.saksi.authority.v1+json"
+TYPE_ENROLMENT = "application/vnd.saksi.enrolment.v1+json"
+TYPE_REVOCATION = "application/vnd.saksi.revocation.v1+json"
+TYPE_SHEET = "application/vnd.saksi.sheet.v1+json"
+CONTROL_TYPES = frozenset({TYPE_MANIFEST, TYPE_AUTHORITY, TYPE_ENROLMENT, TYPE_REVOCATION})
+TYPES = CONTROL_TYPES | {TYPE_SHEET}
+MAX_ENVELOPE = 65_536
+SHEET_MARKER = b'"payloadType":"' + TYPE_SHEET.encode() + b'"'
+
+HEX64 = re.compile(r"\A[0-9a-f]{64}\Z")
+REGION = re.compile(r"\A(?:0|[0-9]{2}|(?:[0-9]{4}|99[0-9A-Z]{2})(?:[0-9]{2}(?:[0-9]{4})?)?)\Z")
+TPS = re.compile(r"\A(?:[0-9]{4}|99[0-9A-Z]{2})[0-9]{9}\Z")
+ORIGIN = re.compile(r"\A[!-~]{1,256}\Z")
+
+
+class Signature(msgspec.Struct, forbid_unknown_fields=True):
+    keyid: str
+    sig: str
+
+
+class Envelope(msgspec.Struct, forbid_unknown_fields=True):
+    payload: str
+    payloadType: str
+    signatures: list[Signature]
+
+
+_decoder = msgspec.json.Decoder(Envelope)
+
+
+class Decoded(msgspec.Struct, frozen=True):
+    payload_type: str
+    payload: bytes
+    signatures: tuple[tuple[str, bytes], ...]  # (keyid, 64-byte signature)
+
+
+def decode_envelope(raw: bytes) -> Decoded:
+    """The envelope in ``raw``; FormatError(code) unless it is valid and canonical."""
+    if len(raw) > MAX_ENVELOPE:
+        raise FormatError("ENVELOPE-TOO-LARGE")
+    try:
+        env = _decoder.decode(raw)
+    except msgspec.DecodeError:
+        raise FormatError("ENVELOPE-MALFORMED") from None
+    if msgspec.json.encode(env) != raw:
+        raise FormatError("ENVELOPE-NONCANONICAL")
+    if env.payloadType not in TYPES:
+        raise FormatError("PAYLOAD-TYPE")
+    if not 1 <= len(env.signatures) <= 16:
+        raise FormatError("SIG-COUNT")
+    payload = b64decode_strict(env.payload)
+    sigs = []
+    seen = set()
+    for s in env.signatures:
+        if not HEX64.match(s.keyid):
+            raise FormatError("ENVELOPE-MALFORMED")
+        sig = b64decode_strict(s.sig)
+        if len(sig) != 64:
+            raise FormatError("ENVELOPE-MALFORMED")
+        if s.keyid in seen:
+            raise FormatError("SIG-DUPLICATE")
+        seen.add(s.keyid)
+        sigs.append((s.keyid, sig))
+    return Decoded(env.payloadType, payload, tuple(sigs))
+
+
+def pae(payload_type: str, payload: bytes) -> bytes:
+    t = payload_type.encode()
+    return b"DSSEv1 %d %s %d %s" % (len(t), t, len(payload), payload)
+
+
+def keyid_of(public_key: bytes) -> str:
+    return hashlib.sha256(b"saksi-keyid-v1:ed25519:" + public_key).hexdigest()
+
+
+# ------------------------------------------------------------------ control payloads
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=256, pattern=r"\A[^\x00-\x1f]*\Z")]
+
+
+class Manifest(msgspec.Struct, forbid_unknown_fields=True):
+    election_sha256: str
+    log_origin: str
+    root_key: str
+    scope: str
+
+
+class Authority(msgspec.Struct, forbid_unknown_fields=True):
+    key: str
+    name: Text
+    role: str
+    scope: str
+
+
+class Enrolment(msgspec.Struct, forbid_unknown_fields=True):
+    key: str
+    tps: str
+
+
+class Revocation(msgspec.Struct, forbid_unknown_fields=True):
+    keyid: str
+    reason: Text
+
+
+Control = Manifest | Authority | Enrolment | Revocation
+_CONTROL: dict[str, type[Control]] = {
+    TYPE_MANIFEST: Manifest, TYPE_AUTHORITY: Authority,
+    TYPE_ENROLMENT: Enrolment, TYPE_REVOCATION: Revocation,
+}
+ROLES = ("provinsi", "kabkota", "kecamatan", "witness")
+_SCOPE_LEN = {"provinsi": 2, "kabkota": 4, "kecamatan": 6}
+
+
+def decode_control(payload_type: str, payload: bytes) -> Control:
+    """A control document; FormatError('PAYLOAD-INVALID') unless valid and canonical."""
+    kind = _CONTROL[payload_type]
+    try:
+        doc = msgspec.json.decode(payload, type=kind)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        raise FormatError("PAYLOAD-INVALID") from None
+    # fields are declared in sorted order, so the canonical bytes are msgspec's
+    if msgspec.json.encode(doc) != payload:
+        raise FormatError("PAYLOAD-INVALID")
+    ok = True
+    if isinstance(doc, Manifest):
+        ok = bool(HEX64.match(doc.election_sha256) and HEX64.match(doc.root_key)
+                  and ORIGIN.match(doc.log_origin) and REGION.match(doc.scope))
+    elif isinstance(doc, Authority):
+        ok = bool(HEX64.match(doc.key) and doc.role in ROLES and REGION.match(doc.scope)
+                  and (doc.role == "witness" or len(doc.scope) == _SCOPE_LEN[doc.role]))
+    elif isinstance(doc, Enrolment):
+        ok = bool(HEX64.match(doc.key) and TPS.match(doc.tps))
+    else:
+        ok = bool(HEX64.match(doc.keyid))
+    if not ok:
+        raise FormatError("PAYLOAD-INVALID")
+    return doc

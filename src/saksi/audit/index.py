@@ -1,0 +1,134 @@
+"""The public election index (docs/election-model.md, "On disk"), read with sqlite3.
+
+Everything the verifier needs about the election: which TPS exist, their
+register, which contests each holds, its dapil per contest, the ballots, and
+the seats per dapil. Read-only; the content hash is recomputed, not trusted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from saksi.audit.sheet import PARTY_CONTESTS, BallotSpec, TpsInfo
+
+HASHED_TABLES = (
+    ("parties", "number"), ("tickets", "number"), ("regions", "code"), ("tps", "code"),
+    ("dapil", "code"), ("dapil_region", "contest, region"),
+    ("candidates", "dapil, party, number"),
+)
+COLUMNS = {
+    "parties": "number, abbreviation, name, local", "tickets": "number, president, vice_president",
+    "regions": "code, parent, level, name", "tps": "code, name, dpt_l, dpt_p",
+    "dapil": "code, contest, name, seats", "dapil_region": "contest, region, dapil, position",
+    "candidates": "dapil, party, number, name, sex",
+}
+NATIONAL = "0"
+
+
+def contests_at(tps: str) -> tuple[str, ...]:
+    if tps.startswith("99"):
+        return ("ppwp", "dpr", "dpd")
+    if tps.startswith("31"):
+        return ("ppwp", "dpr", "dpd", "dprd-prov")
+    return ("ppwp", "dpr", "dpd", "dprd-prov", "dprd-kabkota")
+
+
+def chain(tps: str) -> tuple[str, str, str, str, str]:
+    """The regions a TPS counts in, deepest first: desa, kecamatan, kab/kota, province, nation."""
+    return (tps[:10], tps[:6], tps[:4], tps[:2], NATIONAL)
+
+
+def index_digest(conn: sqlite3.Connection) -> str:
+    digest = hashlib.sha256(b"saksi/election/v1 index\n")
+    for table, key in HASHED_TABLES:
+        digest.update(f"#{table}\n".encode())
+        cur = conn.execute(f"SELECT {COLUMNS[table]} FROM {table} ORDER BY {key}")  # noqa: S608
+        while rows := cur.fetchmany(20_000):
+            digest.update("".join("\x1f".join(map(str, r)) + "\n" for r in rows).encode())
+    return digest.hexdigest()
+
+
+@dataclass
+class ElectionIndex:
+    """Lookups over ``election.sqlite``, cached per dapil; one per process."""
+
+    path: Path
+    conn: sqlite3.Connection
+    manifest: dict[str, object]
+    tickets: frozenset[int]
+    _dapil_regions: dict[str, dict[str, str]] = field(default_factory=dict)
+    _ballots: dict[str, BallotSpec] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, directory: Path) -> ElectionIndex:
+        db = directory / "election.sqlite"
+        if not db.is_file():
+            raise FileNotFoundError(str(db))
+        conn = sqlite3.connect(f"file:{db}?mode=ro&immutable=1", uri=True,
+                               check_same_thread=False)
+        manifest = json.loads((directory / "election.json").read_text(encoding="utf-8"))
+        tickets = frozenset(int(n) for (n,) in conn.execute("SELECT number FROM tickets"))
+        idx = cls(db, conn, manifest, tickets)
+        for contest, region, dapil in conn.execute(
+                "SELECT contest, region, dapil FROM dapil_region"):
+            idx._dapil_regions.setdefault(str(contest), {})[str(region)] = str(dapil)
+        return idx
+
+    def tps(self, code: str) -> TpsInfo | None:
+        row = self.conn.execute("SELECT name, dpt_l, dpt_p FROM tps WHERE code = ?",
+                                (code,)).fetchone()
+        return None if row is None else TpsInfo(str(row[0]), int(row[1]), int(row[2]))
+
+    def dapil_of(self, tps: str, contest: str) -> str | None:
+        """The dapil whose region is the longest prefix of the TPS code (None for ppwp)."""
+        regions = self._dapil_regions.get(contest, {})
+        for n in (10, 6, 4, 2):
+            found = regions.get(tps[:n])
+            if found is not None:
+                return found
+        return None
+
+    def ballot(self, tps: str, contest: str) -> BallotSpec | None:
+        if contest == "ppwp":
+            return BallotSpec(tickets=self.tickets)
+        dapil = self.dapil_of(tps, contest)
+        if dapil is None:
+            return None
+        spec = self._ballots.get(dapil)
+        if spec is None:
+            rows = self.conn.execute(
+                "SELECT party, number FROM candidates WHERE dapil = ?", (dapil,)).fetchall()
+            if contest == "dpd":
+                spec = BallotSpec(candidates=frozenset(int(n) for _, n in rows))
+            else:
+                by: dict[int, set[int]] = {}
+                for p, n in rows:
+                    by.setdefault(int(p), set()).add(int(n))
+                spec = BallotSpec(parties=tuple(sorted((p, frozenset(s)) for p, s in by.items())))
+            self._ballots[dapil] = spec
+        return spec
+
+    # --- whole-election views for the tally -----------------------------------
+    def all_tps(self) -> list[tuple[str, int]]:
+        return [(str(c), int(l) + int(p)) for c, l, p in
+                self.conn.execute("SELECT code, dpt_l, dpt_p FROM tps ORDER BY code")]
+
+    def dapils(self) -> dict[str, tuple[str, int]]:
+        return {str(c): (str(k), int(s)) for c, k, s in
+                self.conn.execute("SELECT code, contest, seats FROM dapil")}
+
+    def regions(self) -> dict[str, str]:
+        return {str(c): str(p) for c, p in self.conn.execute("SELECT code, parent FROM regions")}
+
+    def party_contests(self) -> tuple[str, ...]:
+        return PARTY_CONTESTS
+
+    def digest(self) -> str:
+        return index_digest(self.conn)
+
+    def close(self) -> None:
+        self.conn.close()

@@ -1,0 +1,234 @@
+"""The sequential pass: the trust chain by log position (docs/envelope-format.md §4,
+ADR 0001) and which sheet version is current (docs/recapitulation.md §1).
+
+Consumes the workers' compact results in log order; holds only small state
+that is saved between incremental runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from saksi.audit.envelope import (
+    TYPE_MANIFEST,
+    TYPE_SHEET,
+    Authority,
+    Enrolment,
+    Manifest,
+    Revocation,
+    keyid_of,
+)
+from saksi.audit.report import Report
+from saksi.audit.scan import EntryResult, SheetFacts
+
+# key record: role, scope, introduced at, revoked at (-1: never), issuer keyid, tps ("" unless device)
+KeyRec = list[Any]
+ROLE, SCOPE, INTRO, REVOKED, ISSUER, TPS = range(6)
+
+
+class Current(msgspec.Struct, array_like=True):
+    """The current version of one (TPS, contest) and its contribution."""
+
+    index: int
+    rank: int
+    revision: int
+    flags: list[str]
+    figures: tuple[int, int, int, int, int]
+    choices: list[tuple[int, int]]
+    party_only: list[tuple[int, int]]
+    candidates: list[tuple[int, int, int]]
+    versions: int = 1  # accepted versions so far (history length without stale ones)
+
+
+class TrustState(msgspec.Struct):
+    manifest: dict[str, str] | None = None
+    keys: dict[str, KeyRec] = msgspec.field(default_factory=dict)
+    publics: dict[str, str] = msgspec.field(default_factory=dict)  # keyid -> hex public key
+    leaves_seen: int = 0
+    current: dict[str, Current] = msgspec.field(default_factory=dict)  # "tps/contest"
+
+
+def _covers(scope: str, code: str) -> bool:
+    return scope == "0" or code.startswith(scope)
+
+
+def _overlaps(a: str, b: str) -> bool:
+    return a == "0" or b == "0" or a.startswith(b) or b.startswith(a)
+
+
+class Replay:
+    def __init__(self, state: TrustState, report: Report, *, origin: str,
+                 election_sha256: str, root_key: str | None = None) -> None:
+        self.s = state
+        self.report = report
+        self.origin = origin
+        self.election_sha256 = election_sha256
+        self.root_key = root_key
+
+    # -- keys -----------------------------------------------------------------
+    def register_public(self, doc: object) -> None:
+        """Every key a control document names, so workers can check signatures."""
+        key = None
+        if isinstance(doc, Manifest):
+            key = doc.root_key
+        elif isinstance(doc, Authority | Enrolment):
+            key = doc.key
+        if key is not None:
+            self.s.publics.setdefault(keyid_of(bytes.fromhex(key)), key)
+
+    def _valid(self, keyid: str, at: int) -> KeyRec | None:
+        k = self.s.keys.get(keyid)
+        if k is None or not k[INTRO] < at or (k[REVOKED] >= 0 and at >= k[REVOKED]):
+            return None
+        return k
+
+    def _fail(self, index: int, code: str, message: str, **where: Any) -> None:
+        self.report.add("trust", code, message, index=index, **where)
+
+    # -- one entry ---------------------------------------------------------------
+    def apply(self, r: EntryResult) -> None:
+        index, ptype, error, signers, verdicts, facts = r
+        self.report.entries_checked += 1
+        if error:
+            check = "rules" if error.startswith("CH-") else "entry"
+            self.report.add(check, error, "the log holds a document that must be refused",
+                            index=index)
+            return
+        if self.s.manifest is None and ptype != TYPE_MANIFEST:
+            self._fail(index, "NO-MANIFEST", "a document before the election manifest")
+            return
+        if any(v == 0 for v in verdicts):
+            bad = [k for k, v in zip(signers, verdicts, strict=True) if v == 0]
+            self._fail(index, "SIG-INVALID", f"signature does not verify: {bad[0]}")
+            return
+        if ptype == TYPE_SHEET:
+            self.report.sheets += 1
+            assert isinstance(facts, tuple)
+            self._sheet(index, signers, verdicts, facts)  # type: ignore[arg-type]
+        else:
+            self.report.controls += 1
+            self._control(index, ptype, signers, facts)
+
+    def _control(self, index: int, ptype: str, signers: tuple[str, ...], doc: object) -> None:
+        keys = self.s.keys
+        if len(signers) != 1:
+            self._fail(index, "SIG-COUNT", "a control document carries exactly one signature")
+            return
+        signer = signers[0]
+        if isinstance(doc, Manifest):
+            if self.s.manifest is not None:
+                self._fail(index, "MANIFEST-DUPLICATE", "a second election manifest")
+                return
+            root_id = keyid_of(bytes.fromhex(doc.root_key))
+            if signer != root_id:
+                self._fail(index, "SIG-INVALID", "the manifest is not signed by its root key")
+                return
+            if self.root_key is not None and doc.root_key != self.root_key:
+                self._fail(index, "ROOT-MISMATCH", "manifest root key is not the pinned one",
+                           expected=self.root_key, published=doc.root_key)
+            if doc.log_origin != self.origin:
+                self._fail(index, "ORIGIN-MISMATCH", "manifest names another log origin",
+                           expected=self.origin, published=doc.log_origin)
+            if doc.election_sha256 != self.election_sha256:
+                self._fail(index, "ELECTION-MISMATCH",
+                           "manifest names another election index",
+                           expected=self.election_sha256, published=doc.election_sha256)
+            self.s.manifest = {"root": root_id, "scope": doc.scope}
+            keys[root_id] = ["root", doc.scope, index, -1, "", ""]
+            return
+        assert self.s.manifest is not None
+        if isinstance(doc, Revocation):
+            target = keys.get(doc.keyid)
+            s = self._valid(signer, index)
+            if target is None:
+                self._fail(index, "REVOKE-TARGET-UNKNOWN", f"revokes unknown key {doc.keyid}")
+            elif target[ROLE] == "root":
+                self._fail(index, "REVOKE-ROOT", "the root key cannot be revoked in the log")
+            elif target[REVOKED] >= 0:
+                self._fail(index, "REVOKE-DUPLICATE", f"key {doc.keyid} already revoked")
+            elif s is None or signer not in (self.s.manifest["root"], target[ISSUER], doc.keyid):
+                self._fail(index, "KEY-UNKNOWN" if s is None else "KEY-WRONG-ROLE",
+                           "revocation signed by a key that may not revoke this one")
+            else:
+                target[REVOKED] = index
+            return
+        issuer = self._valid(signer, index)
+        new_key = doc.key if isinstance(doc, Authority | Enrolment) else ""
+        new_id = keyid_of(bytes.fromhex(new_key))
+        if isinstance(doc, Authority):
+            if issuer is None or issuer[ROLE] != "root":
+                self._fail(index, "KEY-WRONG-ROLE", "authority certificate not signed by the root")
+            elif not _overlaps(doc.scope, self.s.manifest["scope"]):
+                self._fail(index, "KEY-OUT-OF-SCOPE", f"authority scope {doc.scope} is outside "
+                           f"the election {self.s.manifest['scope']}", region=doc.scope)
+            elif new_id in keys:
+                self._fail(index, "KEY-DUPLICATE", f"key {new_id} already introduced")
+            else:
+                keys[new_id] = [doc.role, doc.scope, index, -1, signer, ""]
+            return
+        assert isinstance(doc, Enrolment)
+        if issuer is None:
+            self._fail(index, "KEY-UNKNOWN", "enrolment signed by an unknown or revoked key",
+                       tps=doc.tps)
+        elif issuer[ROLE] != "kabkota":
+            self._fail(index, "KEY-WRONG-ROLE", "enrolment not signed by a kab/kota authority",
+                       tps=doc.tps)
+        elif not doc.tps.startswith(issuer[SCOPE]):
+            self._fail(index, "KEY-OUT-OF-SCOPE", "enrolment for a TPS outside the authority",
+                       tps=doc.tps, region=issuer[SCOPE])
+        elif new_id in keys:
+            self._fail(index, "KEY-DUPLICATE", f"key {new_id} already introduced", tps=doc.tps)
+        else:
+            keys[new_id] = ["device", doc.tps, index, -1, signer, doc.tps]
+
+    def _sheet(self, index: int, signers: tuple[str, ...], verdicts: tuple[int, ...],
+               f: SheetFacts) -> None:
+        tps, contest, revision, has_reason, ballot, flags = f[:6]
+        where: dict[str, Any] = {"index": index, "tps": tps, "contest": contest}
+        if ballot != 1:
+            self.report.add("rules", "CH-BALLOT",
+                            "the sheet does not match the ballot of its TPS" if ballot == 0
+                            else "no such TPS or contest in this election", **where)
+            return
+        first = self._valid(signers[0], index)
+        if first is None:
+            code = "KEY-REVOKED" if signers[0] in self.s.keys else "KEY-UNKNOWN"
+            self._fail(code=code, message="the submitter's key is not valid at this index",
+                       **where)
+            return
+        if first[ROLE] == "device":
+            if first[TPS] != tps:
+                self._fail(code="KEY-WRONG-TPS", message=f"signed by the device of TPS "
+                           f"{first[TPS]}", expected=tps, published=first[TPS], **where)
+                return
+            rank = 0
+        elif first[ROLE] == "kecamatan" and tps.startswith(first[SCOPE]):
+            rank = 1
+            if not has_reason:
+                self.report.add("history", "CORRECTION-REASON",
+                                "a PPK correction without a reason", **where)
+                return
+        else:
+            self._fail(code="KEY-WRONG-ROLE", message=f"submitter role {first[ROLE]} "
+                       f"(scope {first[SCOPE]}) may not sign this sheet", **where)
+            return
+        for k in signers[1:]:
+            w = self._valid(k, index)
+            if w is None or w[ROLE] != "witness" or not _covers(w[SCOPE], tps):
+                self._fail(code="KEY-WRONG-ROLE", message=f"cosigner {k} is not a valid "
+                           "witness for this TPS", **where)
+                return
+        del verdicts
+        key = f"{tps}/{contest}"
+        old = self.s.current.get(key)
+        if old is not None and (rank, revision) <= (old.rank, old.revision):
+            self.report.add("history", "REVISION-STALE",
+                            f"version (rank {rank}, revision {revision}) does not supersede "
+                            f"(rank {old.rank}, revision {old.revision}) at index {old.index}",
+                            expected=[old.rank, old.revision], published=[rank, revision],
+                            **where)
+            return
+        self.s.current[key] = Current(index, rank, revision, list(flags), f[6], list(f[7]),
+                                      list(f[8]), list(f[9]),
+                                      1 if old is None else old.versions + 1)

@@ -1,0 +1,396 @@
+"""``saksi verify``: the checks in their documented order (docs/verifier.md).
+
+1. checkpoint signature, 2. witness cosignatures against a policy, 3. every
+tile and bundle against the recomputed tree and its root, 4. consistency with
+a saved state, 5. every entry (envelope, signatures) in parallel workers,
+6. the trust chain and version history in log order, 7. the sheet rules
+(in the workers), 8. every total, progress figure and seat projection, 9. the
+published API documents against the recomputation."""
+
+from __future__ import annotations
+
+import base64
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from saksi.audit import scan
+from saksi.audit.envelope import decode_control, decode_envelope
+from saksi.audit.index import ElectionIndex
+from saksi.audit.policy import Policy
+from saksi.audit.replay import Replay, TrustState
+from saksi.audit.report import Report
+from saksi.audit.scan import Bundle
+from saksi.audit.totals import Totals, compute
+from saksi.audit.tlog import (
+    TILE_HEIGHT,
+    TILE_WIDTH,
+    Checkpoint,
+    FormatError,
+    Frontier,
+    VerifierKey,
+    perfect_root,
+    split_hashes,
+    tile_path,
+    tiles_for_size,
+)
+
+STATE_SCHEMA = "saksi/verify-state/v1"
+CHUNK = 16  # bundles per task
+
+
+class SavedState(msgspec.Struct):
+    schema: str
+    origin: str
+    size: int
+    root: str  # base64
+    checkpoint: str  # the note text that was verified
+    frontier: list[tuple[int, str]]  # (height, hex)
+    trust: TrustState
+
+
+@dataclass
+class Options:
+    log_dir: Path
+    election_dir: Path
+    source: str
+    vkey: str | None = None
+    policy: Policy | None = None
+    since: SavedState | None = None
+    root_key: str | None = None
+    workers: int = 0
+    progress: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Outcome:
+    report: Report
+    state: SavedState | None
+    totals: Totals | None
+    index: ElectionIndex | None
+
+
+def load_state(path: Path) -> SavedState:
+    try:
+        return msgspec.msgpack.decode(path.read_bytes(), type=SavedState)
+    except (OSError, msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise FormatError(f"unreadable state file {path}: {exc}") from None
+
+
+def save_state(path: Path, state: SavedState) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(msgspec.msgpack.encode(state))
+    os.replace(tmp, path)
+
+
+def _progress(enabled: bool, label: str, total: int) -> Callable[[int], None]:
+    done = [0, 0.0]
+
+    def step(n: int) -> None:
+        if not enabled:
+            return
+        done[0] += n
+        now = time.monotonic()
+        if now - done[1] < 0.2 and done[0] < total:
+            return
+        done[1] = now
+        width = 30
+        filled = width * done[0] // max(1, total)
+        print(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done[0]}/{total}",
+              end="" if done[0] < total else "\n", file=sys.stderr, flush=True)
+    return step
+
+
+def run(opts: Options) -> Outcome:
+    start = time.perf_counter()
+    report = Report(opts.source)
+    outcome = Outcome(report, None, None, None)
+    try:
+        _run(opts, report, outcome)
+    finally:
+        report.seconds = round(time.perf_counter() - start, 3)
+    return outcome
+
+
+def _run(opts: Options, report: Report, outcome: Outcome) -> None:
+    log = opts.log_dir
+    # 1. checkpoint --------------------------------------------------------------
+    try:
+        raw = (log / "checkpoint").read_bytes()
+    except OSError:
+        report.add("checkpoint", "CHECKPOINT-MISSING", "no checkpoint", path="checkpoint")
+        return
+    try:
+        cp = Checkpoint.parse(raw)
+    except FormatError as exc:
+        report.add("checkpoint", "CHECKPOINT-MALFORMED", str(exc), path="checkpoint")
+        return
+    report.origin, report.size = cp.origin, cp.size
+    report.root = base64.b64encode(cp.root).decode()
+    if opts.vkey is None:
+        report.add("checkpoint", "LOG-VKEY-UNKNOWN", "no log verifier key: pass --log-vkey "
+                   "(the checkpoint signature cannot be checked)", path="checkpoint")
+    else:
+        key = VerifierKey.parse(opts.vkey)
+        if key.name != cp.origin:
+            report.add("checkpoint", "ORIGIN-MISMATCH", "the checkpoint is of another log",
+                       path="checkpoint", expected=key.name, published=cp.origin)
+        elif cp.note.verify(key) is not True:
+            report.add("checkpoint", "CHECKPOINT-SIGNATURE",
+                       "the checkpoint is not signed by the log key", path="checkpoint")
+    # 2. witnesses ---------------------------------------------------------------
+    if opts.policy is not None:
+        met, good, bad = opts.policy.evaluate(cp.note)
+        report.witnesses = good
+        for name in bad:
+            report.add("witness", "COSIGNATURE-INVALID", f"witness {name}'s cosignature "
+                       "does not verify", path="checkpoint")
+        if not met:
+            report.add("witness", "QUORUM-NOT-MET", f"witness quorum {opts.policy.quorum} not "
+                       f"met (cosigned: {', '.join(good) or 'none'})", path="checkpoint")
+    # 3–4. tiles, bundles, tree, consistency -------------------------------------
+    old = opts.since
+    m = 0
+    frontier = Frontier()
+    trust = TrustState()
+    if old is not None:
+        m = old.size
+        report.from_size = m
+        frontier = Frontier([(h, bytes.fromhex(x)) for h, x in old.frontier])
+        trust = old.trust
+        if old.origin != cp.origin:
+            report.add("consistency", "ORIGIN-MISMATCH", "state is of another log",
+                       expected=old.origin, published=cp.origin)
+            return
+        if frontier.size != m or base64.b64encode(frontier.root()).decode() != old.root:
+            report.add("consistency", "STATE-CORRUPT", "the saved state does not hash to "
+                       "its own root")
+            return
+        if cp.size < m:
+            report.add("consistency", "LOG-SHRANK", f"the log shrank from {m} to {cp.size}",
+                       expected=m, published=cp.size)
+            return
+        if cp.size == m and old.root != report.root:
+            report.add("consistency", "FORK", "same size, another root: the log was "
+                       "rewritten", expected=old.root, published=report.root)
+            return
+    if not _tiles(opts, cp, m, frontier, report, old is not None, trust, outcome):
+        return
+    if not report.findings or all(f.check not in ("checkpoint", "tiles", "consistency")
+                                  for f in report.findings):
+        _totals(opts, trust, report, outcome)
+    outcome.state = SavedState(STATE_SCHEMA, cp.origin, cp.size, report.root,
+                               cp.note.text, [(h, d.hex()) for h, d in frontier.nodes], trust)
+
+
+def _bundles(m: int, size: int) -> list[Bundle]:
+    full, width = tiles_for_size(0, size)
+    out = [Bundle(n, TILE_WIDTH, 0) for n in range(m // TILE_WIDTH, full)]
+    if width:
+        out.append(Bundle(full, width, 0))
+    if out and m % TILE_WIDTH:
+        first = out[0]
+        out[0] = Bundle(first.n, first.width, m % TILE_WIDTH)
+    return out
+
+
+def _chunks(bundles: list[Bundle]) -> list[list[Bundle]]:
+    return [bundles[i:i + CHUNK] for i in range(0, len(bundles), CHUNK)]
+
+
+def _pool(workers: int, tasks: int) -> Any:
+    n = min(workers or os.cpu_count() or 1, max(1, tasks))
+    if n <= 1:
+        return None
+    return multiprocessing.get_context("fork").Pool(n)
+
+
+def _map(pool: Any, fn: Callable[..., Any], log: Path, chunks: list[list[Bundle]]
+         ) -> Iterator[Any]:
+    if pool is None:
+        for c in chunks:
+            yield fn(log, c)
+        return
+    yield from pool.imap(_Call(fn, log), chunks)
+
+
+class _Call:
+    def __init__(self, fn: Callable[..., Any], log: Path) -> None:
+        self.fn, self.log = fn, log
+
+    def __call__(self, chunk: list[Bundle]) -> Any:
+        return self.fn(self.log, chunk)
+
+
+def _tiles(opts: Options, cp: Checkpoint, m: int, frontier: Frontier, report: Report,
+           incremental: bool, trust: TrustState, outcome: Outcome) -> bool:
+    log = opts.log_dir
+    bundles = _bundles(m, cp.size)
+    chunks = _chunks(bundles)
+    pool = _pool(opts.workers, len(chunks))
+    try:
+        frontier.nodes = frontier.aligned(TILE_HEIGHT).nodes
+        frontier.size = sum(1 << h for h, _ in frontier.nodes)
+        old_root = base64.b64decode(opts.since.root) if opts.since is not None else None
+        tile_roots: list[bytes] = []
+        controls: list[tuple[int, bytes]] = []
+        broken = False
+        step = _progress(opts.progress, "pohon / tree   ", len(bundles))
+        prefix_ok = old_root is None or m % TILE_WIDTH == 0
+        bundle_iter = iter(bundles)
+        for results in _map(pool, _hash_chunk, log, chunks):
+            for n, problem, hashes, ctl in results:
+                bundle = next(bundle_iter)
+                assert bundle.n == n
+                step(1)
+                if problem:
+                    broken = True
+                    _tile_problem(report, problem)
+                    continue
+                controls.extend(ctl)
+                if bundle.width == TILE_WIDTH and bundle.start == 0:
+                    frontier.append(TILE_HEIGHT, hashes[0])
+                    tile_roots.append(hashes[0])
+                    continue
+                for leaf in hashes:
+                    if old_root is not None and frontier.size == m:
+                        prefix_ok = frontier.root() == old_root
+                    frontier.append(0, leaf)
+                if bundle.width == TILE_WIDTH:
+                    tile_roots.append(perfect_root(hashes))
+        if broken:
+            return False
+        if old_root is not None and frontier.size >= m and not prefix_ok:
+            report.add("consistency", "NOT-AN-EXTENSION", f"the log of size {cp.size} does "
+                       f"not contain the saved tree of size {m}: history was rewritten",
+                       expected=opts.since.root if opts.since else None)
+            return False
+        if frontier.size != cp.size or frontier.root() != cp.root:
+            report.add("tiles", "ROOT-MISMATCH", "the tree recomputed from the entries does not "
+                       "have the checkpoint's root" + (" (the log was rewritten or forked)"
+                                                       if incremental else ""),
+                       path="checkpoint", expected=base64.b64encode(frontier.root()).decode(),
+                       published=report.root)
+            return False
+        _upper_tiles(log, cp.size, m // TILE_WIDTH, tile_roots, report)
+        # 5–6: the registry needs every key before workers check signatures
+        replay = _replay(opts, cp, trust, report)
+        for _index, raw in sorted(controls):
+            try:
+                env = decode_envelope(raw)
+                replay.register_public(decode_control(env.payload_type, env.payload))
+            except (FormatError, KeyError):
+                continue  # reported by the entry pass
+        if pool is not None:
+            pool.close()
+            pool.join()
+        scan.KEYS = {k: bytes.fromhex(v) for k, v in trust.publics.items()}
+        scan.ELECTION_DIR[:] = [opts.election_dir]
+        scan._INDEX.clear()
+        pool = _pool(opts.workers, len(chunks))
+        step = _progress(opts.progress, "entri / entries", cp.size - m)
+        for results in _map(pool, scan.check_bundles, log, chunks):
+            step(len(results))
+            for r in results:
+                replay.apply(r)
+    finally:
+        if pool is not None:
+            pool.terminate()
+    return True
+
+
+def _hash_chunk(log: Path, chunk: list[Bundle]) -> list[scan.HashResult]:
+    return scan.hash_bundles(log, chunk)
+
+
+def _tile_problem(report: Report, problem: str) -> None:
+    kind, path, *rest = problem.split(":", 2)
+    if kind == "missing":
+        report.add("tiles", "TILE-MISSING", "a tile or bundle the checkpoint implies is "
+                   "missing (truncated download?)", path=path)
+    elif kind == "format":
+        report.add("tiles", "TILE-MALFORMED", f"malformed: {rest[0] if rest else ''}",
+                   path=path)
+    else:
+        report.add("tiles", "TILE-MISMATCH", "an entry does not hash to its level-0 tile "
+                   "(entry bundle or tile altered)", path=path, index=int(rest[0]))
+
+
+def _upper_tiles(log: Path, size: int, first_new: int, level1: list[bytes],
+                 report: Report) -> None:
+    """Every published tile of level ≥ 1 that covers new hashes, against the recomputed tree.
+
+    ``level1`` are the roots of the full level-0 tiles from ``first_new`` on; hashes
+    before that were checked by an earlier run (and are covered by consistency)."""
+    level, known, first = 1, level1, first_new
+    while True:
+        full, width = tiles_for_size(level, size)
+        if full == 0 and width == 0:
+            return
+        base = (first // TILE_WIDTH) * TILE_WIDTH
+        values: list[bytes] = []
+        for n in range(first // TILE_WIDTH, full + (1 if width else 0)):
+            w = TILE_WIDTH if n < full else width
+            data = scan.read_tile_file(log, level, n, w)
+            path = tile_path(level, n, w)
+            if data is None:
+                report.add("tiles", "TILE-MISSING", "a tile the checkpoint implies is missing",
+                           path=path)
+                return
+            try:
+                published = split_hashes(data, w)
+            except FormatError as exc:
+                report.add("tiles", "TILE-MALFORMED", str(exc), path=path)
+                return
+            for j, h in enumerate(published):
+                g = n * TILE_WIDTH + j
+                if g >= first:
+                    mine = known[g - first] if g - first < len(known) else None
+                    if mine is not None and mine != h:
+                        report.add("tiles", "TILE-MISMATCH", f"hash {j} of a level-{level} tile "
+                                   "is not the root of the tile below", path=path)
+                        return
+                    values.append(h if mine is None else mine)
+                else:
+                    values.append(h)
+        nxt = [perfect_root(values[i:i + TILE_WIDTH])
+               for i in range(0, len(values) - TILE_WIDTH + 1, TILE_WIDTH)]
+        level, known, first = level + 1, nxt, base // TILE_WIDTH
+
+
+def _replay(opts: Options, cp: Checkpoint, trust: TrustState, report: Report) -> Replay:
+    import json
+
+    try:
+        manifest = json.loads((opts.election_dir / "election.json").read_text("utf-8"))
+        sha = str(manifest["index_sha256"])
+    except (OSError, ValueError, KeyError):
+        sha = ""
+        report.add("election", "ELECTION-MISSING", "no readable election.json",
+                   path="election.json")
+    return Replay(trust, report, origin=cp.origin, election_sha256=sha, root_key=opts.root_key)
+
+
+def _totals(opts: Options, trust: TrustState, report: Report, outcome: Outcome) -> None:
+    try:
+        index = ElectionIndex.open(opts.election_dir)
+    except (OSError, ValueError) as exc:
+        report.add("election", "ELECTION-MISSING", f"cannot open the election index: {exc}")
+        return
+    if index.digest() != index.manifest.get("index_sha256"):
+        report.add("election", "INDEX-HASH", "election.sqlite does not hash to the manifest's "
+                   "index_sha256", path="election.sqlite",
+                   expected=index.manifest.get("index_sha256"), published=index.digest())
+    outcome.index = index
+    outcome.totals = compute(index, trust.current)
+    report.current = len(trust.current)
+    report.flagged = sum(1 for c in trust.current.values() if c.flags)
+    report.counted = report.current - report.flagged

@@ -1,0 +1,48 @@
+"""Build signed, ingested test elections with the saksi package (tests may use it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from saksi.cli import main
+
+
+def build(directory: Path, *, tps_limit: int = 40, seed: int = 11) -> str:
+    """A kecamatan election, keys, and every contest's sheet for ``tps_limit`` TPS,
+    a few flagged and a few corrected; returns the log's vkey."""
+    from saksi.election import Election
+    from saksi.ingest import Ingestor
+    from saksi.keys import envelope as env
+    from saksi.keys.envelope import TYPE_SHEET
+    from saksi.keys.hierarchy import load_master
+    from saksi.keys.simulation import device_key
+    from saksi.sheets.canonical import encode
+    from saksi.sheets.generate import generate_sheet
+    from saksi.sheets.inject import inject
+
+    assert main(["election", "init", str(directory), "--scale", "kecamatan",
+                 "--seed", str(seed)]) == 0
+    assert main(["keys", "init", str(directory)]) == 0
+    master = load_master(directory, None)
+    import random
+
+    rng = random.Random(seed)
+    docs: list[bytes] = []
+    with Election.open(directory) as election:
+        for n, tps in enumerate(list(election.iter_tps())[:tps_limit]):
+            key = device_key(master, tps.code)
+            for contest in election.contests_at(tps.code):
+                sheet = generate_sheet(election.ballot(tps.code, contest), tps, seed)
+                if n % 7 == 3 and contest.value == "ppwp":
+                    sheet = inject(sheet, "digit-inserted", rng)
+                docs.append(env.encode(env.sign(TYPE_SHEET, encode(sheet), [key])))
+                if n % 9 == 5 and contest.value == "dpr":  # a second revision
+                    import msgspec
+
+                    again = msgspec.structs.replace(sheet, revision=2)
+                    docs.append(env.encode(env.sign(TYPE_SHEET, encode(again), [key])))
+    with Ingestor.open(directory) as ingestor:
+        for i in range(0, len(docs), 50):  # several checkpoints
+            ingestor.submit_many(docs[i:i + 50])
+        vkey: str = ingestor.log.vkey
+    return vkey
