@@ -59,13 +59,15 @@ def register(sub: Any) -> None:
 def _verify(args: argparse.Namespace) -> int:
     from saksi.audit.run import verify_command
 
-    return verify_command(args)
+    code: int = verify_command(args)
+    return code
 
 
 def _monitor(args: argparse.Namespace) -> int:
     from saksi.audit.monitor import monitor_command
 
-    return monitor_command(args)
+    code: int = monitor_command(args)
+    return code
 
 
 def _stderr(line: str) -> None:

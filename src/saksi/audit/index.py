@@ -114,7 +114,7 @@ class ElectionIndex:
 
     # --- whole-election views for the tally -----------------------------------
     def all_tps(self) -> list[tuple[str, int]]:
-        return [(str(c), int(l) + int(p)) for c, l, p in
+        return [(str(c), int(men) + int(women)) for c, men, women in
                 self.conn.execute("SELECT code, dpt_l, dpt_p FROM tps ORDER BY code")]
 
     def dapils(self) -> dict[str, tuple[str, int]]:

@@ -22,7 +22,8 @@ from saksi.audit.envelope import (
 from saksi.audit.report import Report
 from saksi.audit.scan import EntryResult, SheetFacts
 
-# key record: role, scope, introduced at, revoked at (-1: never), issuer keyid, tps ("" unless device)
+# key record: role, scope, introduced at, revoked at (-1: never), issuer keyid,
+# tps ("" unless a device)
 KeyRec = list[Any]
 ROLE, SCOPE, INTRO, REVOKED, ISSUER, TPS = range(6)
 
@@ -45,7 +46,7 @@ class TrustState(msgspec.Struct):
     manifest: dict[str, str] | None = None
     keys: dict[str, KeyRec] = msgspec.field(default_factory=dict)
     publics: dict[str, str] = msgspec.field(default_factory=dict)  # keyid -> hex public key
-    leaves_seen: int = 0
+    last_sheet: int = -1  # highest index of a sheet version the tally takes (API as_of_index)
     current: dict[str, Current] = msgspec.field(default_factory=dict)  # "tps/contest"
 
 
@@ -105,7 +106,7 @@ class Replay:
         if ptype == TYPE_SHEET:
             self.report.sheets += 1
             assert isinstance(facts, tuple)
-            self._sheet(index, signers, verdicts, facts)  # type: ignore[arg-type]
+            self._sheet(index, signers, verdicts, facts)
         else:
             self.report.controls += 1
             self._control(index, ptype, signers, facts)
@@ -221,6 +222,7 @@ class Replay:
                 return
         del verdicts
         key = f"{tps}/{contest}"
+        self.s.last_sheet = index
         old = self.s.current.get(key)
         if old is not None and (rank, revision) <= (old.rank, old.revision):
             self.report.add("history", "REVISION-STALE",

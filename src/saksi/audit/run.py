@@ -107,8 +107,8 @@ def verify_command(args: argparse.Namespace) -> int:
 
 
 def _compare(outcome: Outcome, api: str) -> None:
-    if outcome.state is None:
+    if outcome.state is None or outcome.totals is None:
         return
     from saksi.audit.compare import compare_api
 
-    compare_api(outcome, api)
+    compare_api(outcome.totals, outcome.report, api, outcome.state.trust.last_sheet)

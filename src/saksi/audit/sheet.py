@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -85,8 +86,6 @@ class Sheet(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     reason: str | None = None
 
 
-# photo_sha256 and reason sort between "disabled" and "revision"
-Sheet.__struct_config__  # noqa: B018 (documented ordering handled in _encode)
 _decoder = msgspec.json.Decoder(Sheet)
 
 
@@ -135,7 +134,7 @@ def _sorted(s: Sheet) -> bool:
         seqs.append([p.number for p in v.parties])
         seqs.extend([e.number for e in p.candidates] for p in v.parties)
     # equal numbers only occur in sheets CH-BALLOT rejects; their order is not checked here
-    return all(a <= b for seq in seqs for a, b in zip(seq, seq[1:], strict=False))
+    return all(a <= b for seq in seqs for a, b in itertools.pairwise(seq))
 
 
 # ------------------------------------------------------------------ rules

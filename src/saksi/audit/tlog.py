@@ -252,7 +252,7 @@ def split_hashes(data: bytes, count: int) -> list[bytes]:
 
 
 def split_bundle(data: bytes, count: int) -> list[bytes]:
-    entries = []
+    entries: list[bytes] = []
     pos = 0
     for _ in range(count):
         if pos + 2 > len(data):

@@ -28,7 +28,6 @@ from saksi.audit.policy import Policy
 from saksi.audit.replay import Replay, TrustState
 from saksi.audit.report import Report
 from saksi.audit.scan import Bundle
-from saksi.audit.totals import Totals, compute
 from saksi.audit.tlog import (
     TILE_HEIGHT,
     TILE_WIDTH,
@@ -41,6 +40,7 @@ from saksi.audit.tlog import (
     tile_path,
     tiles_for_size,
 )
+from saksi.audit.totals import Totals, compute
 
 STATE_SCHEMA = "saksi/verify-state/v1"
 CHUNK = 16  # bundles per task
@@ -92,7 +92,7 @@ def save_state(path: Path, state: SavedState) -> None:
 
 
 def _progress(enabled: bool, label: str, total: int) -> Callable[[int], None]:
-    done = [0, 0.0]
+    done: list[float] = [0, 0.0]
 
     def step(n: int) -> None:
         if not enabled:
@@ -103,8 +103,8 @@ def _progress(enabled: bool, label: str, total: int) -> Callable[[int], None]:
             return
         done[1] = now
         width = 30
-        filled = width * done[0] // max(1, total)
-        print(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done[0]}/{total}",
+        filled = int(width * done[0] // max(1, total))
+        print(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {int(done[0])}/{total}",
               end="" if done[0] < total else "\n", file=sys.stderr, flush=True)
     return step
 
@@ -230,7 +230,7 @@ class _Call:
         return self.fn(self.log, chunk)
 
 
-def _tiles(opts: Options, cp: Checkpoint, m: int, frontier: Frontier, report: Report,
+def _tiles(opts: Options, cp: Checkpoint, m: int, frontier: Frontier, report: Report,  # noqa: PLR0917
            incremental: bool, trust: TrustState, outcome: Outcome) -> bool:
     log = opts.log_dir
     bundles = _bundles(m, cp.size)
