@@ -365,7 +365,11 @@ def build_app(config: ApiConfig) -> Starlette:
     ]
     handlers: dict[Any, Callable[[Request, Exception], Any]] = {
         ApiProblem: on_problem, HTTPException: on_http, Exception: on_error}
-    return Starlette(routes=routes, exception_handlers=handlers, lifespan=lifespan)
+    app = Starlette(routes=routes, exception_handlers=handlers, lifespan=lifespan)
+    from saksi.portal import portal_app
+
+    app.router.default = portal_app(state)  # the public pages (docs/portal.md)
+    return app
 
 
 async def _iterate(rows: Any) -> AsyncIterator[bytes]:
