@@ -225,3 +225,48 @@ def test_a_total_changed_in_the_published_results(
     assert (f["code"], f["contest"], f["region"]) == ("TOTAL-MISMATCH", "ppwp", "3273011001")
     assert f["published"] == f["expected"] + 7
     assert report["api_documents"] == len(docs)
+
+
+@pytest.fixture
+def static_server(election: tuple[Path, str]) -> Iterator[str]:
+    """The election directory over real HTTP, as any static web server would publish it."""
+    import functools
+    from http.server import SimpleHTTPRequestHandler
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(election[0]))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_url_mode_and_the_monitor_catch_a_rewrite(
+        election: tuple[Path, str], static_server: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    directory, vkey = election
+    code, report = verify(static_server, "--log-vkey", vkey, capsys=capsys)
+    assert code == 0, report["findings"]
+    assert report["size"] > 0 and report["sheets"] > 100
+
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    state = tmp_path / "monitor.state"
+    args = parser.parse_args(["monitor", static_server, "--log-vkey", vkey, "--state",
+                              str(state), "--max-polls", "1", "--interval", "0",
+                              "--workers", "1"])
+    assert args.handler(args) == 0
+    entries = _entries(directory)
+    _rebuild(directory, [*entries[:-2], entries[-1]])  # the log shrank and was rewritten
+    args = parser.parse_args(["monitor", static_server, "--log-vkey", vkey, "--state",
+                              str(state), "--max-polls", "1", "--interval", "0",
+                              "--workers", "1", "--stall-after", "0.001"])
+    assert args.handler(args) == 1
+    alerts = [json.loads(line) for line in capsys.readouterr().err.splitlines()
+              if line.startswith("{")]
+    assert "LOG-SHRANK" in {a["alert"] for a in alerts}

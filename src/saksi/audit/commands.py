@@ -11,6 +11,26 @@ EPILOG = ("Keluar 0 hanya jika semua cocok; 1 jika ada ketidakcocokan; 2 untuk m
           "/ Exit 0 only when everything checks; 1 on any discrepancy; 2 on bad input.")
 
 
+def _add_bench() -> None:
+    from saksi.bench import add_bench
+
+    def configure(parser: argparse.ArgumentParser) -> None:
+        from saksi.audit.bench import configure as real
+
+        real(parser)
+
+    def handler(args: argparse.Namespace) -> int:
+        from saksi.audit.bench import handler as real
+
+        return real(args)
+
+    add_bench("verify", "laju pemeriksaan independen / independent verifier throughput",
+              configure, handler)
+
+
+_add_bench()  # saksi.cli must import this module before it builds ``saksi bench``
+
+
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "verify", help="periksa pemilu secara independen / independently verify an election",

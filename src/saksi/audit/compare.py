@@ -54,6 +54,15 @@ def compare_api(totals: Totals, report: Report, api: str, last_sheet: int,
     own = client is None
     http = client or httpx.Client(base_url=api.rstrip("/"), timeout=30.0)
     try:
+        try:
+            probe = http.get("/api/v1/progress")
+        except httpx.HTTPError as exc:
+            report.add("api", "API-UNREACHABLE", str(exc), path="/api/v1/progress")
+            return
+        if probe.status_code == 404 and probe.headers.get("content-type", "").startswith(
+                "text/html"):
+            report.notes.append(f"{api} serves no results API: totals not compared")
+            return
         for (contest, region), agg in sorted(totals.regions.items()):
             path = f"/api/v1/results/{region}"
             try:
