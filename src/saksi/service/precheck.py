@@ -76,7 +76,9 @@ def precheck(raw: bytes, election: BallotLookup, public_key: KeyLookup) -> Item:
                 "tangan palsu)",
                 f"signature by key {sig.keyid} is invalid (document altered or signature "
                 "forged)", "signatures", sig.keyid),), leaf))
-    return Item(raw, leaf, None, verified)
+    flags = tuple(Problem(r.code, r.message_id, r.message_en, r.fields, dict(r.values))
+                  for r in result.results)
+    return Item(raw, leaf, None, verified, str(result.verdict), flags)
 
 
 class KeyCache:

@@ -53,9 +53,11 @@ from saksi.keys.registry import Registry, Verdict
 from saksi.ledger import Log
 from saksi.service.precheck import problem
 from saksi.service.wire import Item
+from saksi.sheets.canonical import decode as decode_sheet
 from saksi.sheets.canonical import decode_canonical
 from saksi.sheets.model import Sheet
 from saksi.sheets.rules import CheckResult, RuleResult, parse_and_check
+from saksi.sheets.rules import Verdict as SheetVerdict
 from saksi.store import Batch, DocumentRow, KeyRow, Published, Store, open_store
 from saksi.tally import SheetVersion, Stale, Tally, VersionKey, judge, rank_of
 from saksi.tally.render import encode as render_encode
@@ -65,6 +67,7 @@ from saksi.tally.shape import NATIONAL, Shape, shape_from_election
 from saksi.tally.tally import Applied
 
 SNAPSHOT_SECONDS = 10.0
+RENDER_SECONDS = 0.5
 CATCH_UP_CHUNK = 2000
 _flags_encoder = msgspec.json.Encoder()
 
@@ -116,6 +119,12 @@ class Sequencer:
         self.shape = shape
         self.tally = tally
         self._last_snapshot = time.monotonic()
+        # Aggregate documents (regions, dapil, seats, progress) are re-rendered at
+        # most every ``render_interval`` seconds, TPS documents with their batch:
+        # rendering, not the log, bounds throughput when batches are small.
+        self.render_interval = RENDER_SECONDS
+        self._dirty: set[tuple[str, str]] = set()
+        self._last_render = 0.0
 
     # ------------------------------------------------------------ lifecycle
     @classmethod
@@ -140,9 +149,10 @@ class Sequencer:
             shape = shape_from_election(election)
             tally = cls._restore_tally(store, shape, applied)
             seq = cls(directory, election, log, store, registry=registry, shape=shape, tally=tally)
-            fresh = store.published("progress", NATIONAL) is None
-            seq._catch_up(applied, publish=not fresh)
-            if fresh:
+            published = store.published("progress", NATIONAL)
+            seq._catch_up(applied, publish=published is not None)
+            if published is None or published.as_of_index != tally.as_of_index:
+                # A new database, or aggregates left unrendered by a crash.
                 seq._publish_all()
         except BaseException:
             store.close()
@@ -153,6 +163,7 @@ class Sequencer:
 
     def close(self) -> None:
         try:
+            self.flush()
             self._snapshot_now()
         finally:
             self.store.close()
@@ -268,9 +279,15 @@ class Sequencer:
             self.registry.observe(at, envelope, verify=False)
             receipt = Receipt(at, leaf, envelope.payload_type, "clean")
             return receipt, _Accepted(at, item.raw, leaf, envelope, receipt)
-        sheet, result = parse_and_check(envelope.payload, self.election)
-        if sheet is None:  # the worker refuses these; be explicit anyway
-            return Refusal(_flags(result), leaf), None
+        if item.verdict:  # the worker ran the rules: only decode (fast, no lookups)
+            sheet: Sheet | None = decode_sheet(envelope.payload)  # canonical: checked there
+            sheet_verdict, flags = item.verdict, item.flags
+        else:
+            sheet, result = parse_and_check(envelope.payload, self.election)
+            sheet_verdict, flags = str(result.verdict), _flags(result)
+            if sheet is None or result.verdict is SheetVerdict.REJECTED:
+                return Refusal(flags, leaf), None
+        assert sheet is not None
         verdict = self.registry.check_sheet(envelope, sheet.tps, at, verified=item.verified)
         if not verdict.ok or verdict.role is None:
             return Refusal((_from_verdict(verdict),), leaf), None
@@ -291,8 +308,8 @@ class Sequencer:
                 decision.code, decision.message_id, decision.message_en, ("revision",),
                 {"revision": sheet.revision, "rank": new_key.rank}),), leaf), None
         pending[slot] = new_key
-        receipt = Receipt(at, leaf, TYPE_SHEET, str(result.verdict), _flags(result),
-                          sheet.tps, str(sheet.contest))
+        receipt = Receipt(at, leaf, TYPE_SHEET, sheet_verdict, flags, sheet.tps,
+                          str(sheet.contest))
         return receipt, _Accepted(at, item.raw, leaf, envelope, receipt, sheet, verdict.role)
 
     # ------------------------------------------------------------ indexing
@@ -325,6 +342,13 @@ class Sequencer:
                             if x.status == "current" and x.previous is not None]
         if publish and applied:
             names = touched_docs(applied, self.shape)
+            now = time.monotonic()
+            self._dirty.update(n for n in names if n[0] != "tps")
+            names = {n for n in names if n[0] == "tps"}
+            if now - self._last_render >= self.render_interval:
+                names |= self._dirty
+                self._dirty = set()
+                self._last_render = now
             batch.published = self._render(names, batch.documents)
         if time.monotonic() - self._last_snapshot > SNAPSHOT_SECONDS:
             batch.snapshot = self.tally.snapshot()
@@ -346,6 +370,19 @@ class Sequencer:
             keyid = key_id(bytes.fromhex(doc.key))
             if self.registry.key(keyid) is not None:
                 batch.keys.append(_key_row(keyid, self.registry))
+
+    @property
+    def dirty(self) -> bool:
+        """Aggregate documents wait to be re-rendered (call :meth:`flush`)."""
+        return bool(self._dirty)
+
+    def flush(self) -> None:
+        """Render and commit the aggregate documents that are out of date."""
+        if not self._dirty:
+            return
+        names, self._dirty = self._dirty, set()
+        self._last_render = time.monotonic()
+        self.store.commit(Batch(self.log.size, published=self._render(names, ())))
 
     def _snapshot_now(self) -> None:
         self.store.commit(Batch(self.store.applied_size(), snapshot=self.tally.snapshot()))

@@ -40,7 +40,7 @@ class _Pending:
 
 class SequencerServer:
     def __init__(self, sequencer: Sequencer, path: Path, *, batch_ms: float = 5.0,
-                 max_batch: int = 512, max_queue: int = 4096) -> None:
+                 max_batch: int = 1024, max_queue: int = 4096) -> None:
         self.sequencer = sequencer
         self.path = Path(path)
         self.batch_ms = batch_ms
@@ -130,8 +130,18 @@ class SequencerServer:
     async def _batcher(self) -> None:
         assert self._queue is not None and self._loop is not None
         queue, loop = self._queue, self._loop
+        seq = self.sequencer
         while True:
-            first = await queue.get()
+            try:
+                first = await asyncio.wait_for(
+                    queue.get(), seq.render_interval if seq.dirty else None)
+            except TimeoutError:  # idle: publish the aggregates still out of date
+                try:
+                    await loop.run_in_executor(self._executor, seq.flush)
+                except Exception as exc:
+                    print(f"saksi: penerbitan gagal / publishing failed: {exc!r}",
+                          file=sys.stderr)
+                continue
             batch = [first]
             count = len(first.items)
             deadline = loop.time() + self.batch_ms / 1000.0
