@@ -22,6 +22,9 @@ _COMMAND_MODULES = (
     "saksi.ledger.commands",
     "saksi.ingest.commands",
     "saksi.tally.commands",
+    "saksi.service.commands",
+    # before saksi.bench: importing it registers `saksi bench verify`
+    "saksi.audit.commands",
     "saksi.bench",
     "saksi.demo",
 )

@@ -33,3 +33,8 @@ def test_entries_streams_any_range_in_order(tmp_path: Path) -> None:
             assert list(log.entries(start, end)) == data[start:end]
         with pytest.raises(ValueError):
             list(log.entries(10, 701))
+
+
+def test_a_new_log_publishes_its_verifier_key_beside_the_tiles(tmp_path: Path) -> None:
+    with Log.create(tmp_path, origin="example.org/vkey-test") as log:
+        assert (tmp_path / "log" / "vkey").read_text() == log.vkey + "\n"

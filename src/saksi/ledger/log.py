@@ -68,6 +68,7 @@ SIGNED_FILE = "signed"
 HISTORY_FILE = "checkpoints"
 WITNESSES_FILE = "witnesses.json"
 WRITER_LOCK_FILE = "writer.lock"
+VKEY_FILE = "vkey"  # in log/: the public verifier key
 
 Fault = Callable[[str], None]
 
@@ -182,6 +183,10 @@ class Log:
         signed = Checkpoint(origin, 0, merkle.EMPTY_ROOT).sign(signer)
         write_file(ledger / SIGNED_FILE, signed.encode())
         write_file(pub / "checkpoint", signed.encode())
+        # The verifier key, published beside the tiles for convenience. A
+        # verifier that takes it from the same place as the checkpoint proves
+        # only self-consistency; policies should pin it out of band.
+        write_file(pub / VKEY_FILE, (signer.verifier.vkey + "\n").encode())
         return cls.open(d)
 
     @classmethod
