@@ -1,44 +1,60 @@
-"""``saksi demo``: the main job on the embedded default, end to end.
+"""``saksi demo``: election night on one machine, end to end.
 
-Builds a kab/kota-scale election, shows its summary, checks a sample of
-sheets (clean ones and the 2024 error patterns), creates the key hierarchy,
-signs and ingests the sample through the same pipeline the HTTP API uses,
-refuses forgeries, and shows the signed checkpoint and a receipt verified
-against it. Everything stays in ``--dir`` for inspection.
+Builds a kab/kota-scale election (Kota Bandung by default: 7,409 TPS, about
+37,000 sheets), creates its key hierarchy, starts ``saksi serve`` with two
+workers, and plays the night from the KPPS side against it (``saksi.sim``):
+every TPS device signs and sends its sheets, some with the 2024 misreads,
+some twice, some over a connection that drops, some revised late, and the
+PPK corrects most flagged sheets. The national presidential totals are
+printed as they come in; at the end every receipt is checked against the
+log and the totals against the sheets sent. The service keeps running (the
+portal is at the printed URL) until Ctrl-C; ``--once`` stops after the night.
 """
 
 from __future__ import annotations
 
 import argparse
-import random
+import asyncio
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
 DEMO_MARKER = ".saksi-demo"
 DEFAULT_DIR = Path("demo-election")
+TICK_SECONDS = 5.0
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "demo",
-        help="jalankan demo lengkap / run the end-to-end demo",
-        description="Build a kab/kota-scale election, check and sign a sample of sheets, "
-        "log them and verify a receipt.",
+        help="jalankan demo malam pemilu / run the election-night demo",
+        description="Build a kab/kota-scale election, start saksi serve, simulate election "
+        "night against it and show the national totals as they come in.",
     )
     p.add_argument("--scale", default="kabkota",
                    choices=["kecamatan", "kabkota", "provinsi", "nasional"])
     p.add_argument("--region", default=None, help="kode wilayah / region code")
     p.add_argument("--dir", type=Path, default=DEFAULT_DIR,
                    help="direktori demo (dibuat ulang) / demo directory (rebuilt)")
+    p.add_argument("--port", type=int, default=8000,
+                   help="port HTTP (0: pilih bebas / any free port)")
+    p.add_argument("--workers", type=int, default=2, help="proses HTTP / HTTP processes")
+    p.add_argument("--tps", type=int, default=None, metavar="N",
+                   help="jumlah TPS yang mengirim (bawaan: semua) / TPS that send (default all)")
+    p.add_argument("--concurrency", type=int, default=64, metavar="C")
     p.add_argument("--seed", type=int, default=2024)
-    p.add_argument("--sample", type=int, default=40,
-                   help="jumlah TPS contoh / number of sample TPS")
+    p.add_argument("--once", action="store_true",
+                   help="berhenti setelah malam selesai / exit after the night")
     p.set_defaults(handler=_demo)
+    # ``saksi simulate`` lives in saksi.sim; register it here until the CLI lists it.
+    from saksi.sim.commands import register as register_simulate
+
+    register_simulate(sub)
 
 
 def _section(title: str) -> None:
-    print(f"\n== {title} ==")
+    print(f"\n== {title} ==", flush=True)
 
 
 def _prepare_dir(directory: Path) -> None:
@@ -55,92 +71,86 @@ def _prepare_dir(directory: Path) -> None:
     (directory / DEMO_MARKER).write_text("made by saksi demo; rebuilt on every run\n")
 
 
+def national_line(doc: dict[str, Any], elapsed: float) -> str:
+    """One line of the national presidential count: progress and each ticket's share."""
+    progress = doc["progress"]
+    bp = int(progress["in_bp"])
+    tickets = "  ".join(f"{c['number']:02d} {c['name'].split(' – ')[0].split(',')[0][:24]} "
+                        f"{c['votes']:,} ({c['percent']}%)" for c in doc["choices"])
+    return (f"[{elapsed:5.0f} s] {progress['sheets_in']:,}/{progress['sheets_expected']:,} "
+            f"lembar/sheets ({bp // 100}.{bp % 100:02d}%), ditandai/flagged "
+            f"{progress['sheets_flagged']}  |  {tickets}")
+
+
+async def _ticker(night: Any) -> None:
+    import httpx
+
+    start = time.monotonic()
+    last = None
+    async with httpx.AsyncClient(base_url=night.url, timeout=10, trust_env=False) as client:
+        while True:
+            await asyncio.sleep(TICK_SECONDS)
+            try:
+                r = await client.get("/api/v1/results/0", params={"contest": "ppwp"})
+            except httpx.HTTPError:
+                continue
+            if r.status_code == 200 and r.content != last:
+                last = r.content
+                print(national_line(r.json(), time.monotonic() - start), flush=True)
+
+
 def _demo(args: argparse.Namespace) -> int:
     from saksi.cli import main as saksi
     from saksi.election import Election, build_election
     from saksi.election.commands import format_summary
-    from saksi.ingest import Ingestor, Receipt
-    from saksi.keys import envelope as env
-    from saksi.keys.envelope import TYPE_SHEET
-    from saksi.keys.hierarchy import load_master
-    from saksi.keys.simulation import device_key
-    from saksi.ledger.checkpoint import TlogProof
-    from saksi.ledger.note import Verifier
-    from saksi.sheets.canonical import encode
-    from saksi.sheets.generate import generate_sheet
-    from saksi.sheets.inject import PATTERNS, inject
-    from saksi.sheets.rules import check_sheet
+    from saksi.sim.check import national
+    from saksi.sim.report import format_summary as night_summary
+    from saksi.sim.run import run_night
+    from saksi.sim.server import LocalServer
 
     directory: Path = args.dir
     _prepare_dir(directory)
     _section("1. Pemilu / Election")
-    build_election(directory, scale=args.scale, region=args.region, seed=args.seed, force=True)
-    election = Election.open(directory)
-    print(format_summary(election.summary()))
+    build_election(directory, scale=args.scale, region=args.region, seed=args.seed,
+                   force=True).close()
+    with Election.open(directory) as election:
+        print(format_summary(election.summary()))
 
-    _section("2. Lembar C.Hasil yang diperiksa / Checked C.Hasil sheets")
-    rng = random.Random(args.seed)
-    every = list(election.iter_tps())
-    sample = sorted(rng.sample(every, min(args.sample, len(every))), key=lambda t: t.code)
-    sheets = []
-    print(f"{'TPS':<14} {'pemilihan':<13} {'pola galat / error':<16} {'hasil / verdict':<9} aturan")
-    for n, tps in enumerate(sample):
-        for contest in election.contests_at(tps.code):
-            sheet = generate_sheet(election.ballot(tps.code, contest), tps, args.seed)
-            pattern = "-"
-            if contest.value == "ppwp" and n < len(PATTERNS) * 2:
-                pattern = PATTERNS[n % len(PATTERNS)]
-                sheet = inject(sheet, pattern, rng)
-            result = check_sheet(sheet, election.ballot(tps.code, contest), tps)
-            sheets.append((sheet, result))
-            if (contest.value == "ppwp" and n < 14) or n == 0:
-                codes = ", ".join(sorted(result.codes)) or "-"
-                print(f"{tps.code:<14} {contest.value:<13} {pattern:<16} "
-                      f"{result.verdict.value:<9} {codes}")
-    print(f"… ({len(sample) - 14} TPS lagi / more TPS)") if len(sample) > 14 else None
-    clean = sum(1 for _, r in sheets if r.verdict.value == "clean")
-    print(f"{len(sheets)} lembar / sheets: {clean} bersih / clean, "
-          f"{len(sheets) - clean} ditandai / flagged "
-          "(a swap of two tickets keeps every sum; only witnesses' copies expose it)")
-    election.close()
+    _section("2. Kunci dan log transparansi / Keys and the transparency log")
+    if saksi(["keys", "init", str(directory)]) != 0:
+        return 1
 
-    _section("3. Kunci dan log transparansi / Keys and the transparency log")
-    saksi(["keys", "init", str(directory)])
+    _section("3. Layanan hasil / Results service")
+    server = LocalServer(directory.resolve(), port=args.port, workers=args.workers,
+                         args=["--post-rate", "0"], log=directory / "serve.log")
+    server.start()
+    try:
+        print(f"portal & API: {server.url}/   (API: {server.url}/api/v1/…, log: "
+              f"{server.url}/log/checkpoint; server log: {server.log})", flush=True)
 
-    _section("4. Tanda tangan dan penerimaan / Signing and ingest")
-    master = load_master(directory, None)
-    signed = [env.encode(env.sign(TYPE_SHEET, encode(s), [device_key(master, s.tps)]))
-              for s, _ in sheets]
-    victim, thief = sample[0].code, sample[-1].code
-    forged = env.encode(env.sign(TYPE_SHEET, encode(sheets[0][0]), [device_key(master, thief)]))
-    with Ingestor.open(directory) as ingestor:
-        outcomes = ingestor.submit_many([*signed, forged, signed[0]])
-        checkpoint = ingestor.log.checkpoint_text()
-        vkey = ingestor.log.vkey
-        origin = ingestor.log.origin
-        first = outcomes[0]
-        assert isinstance(first, Receipt)
-        proof_text = ingestor.log.receipt(first.index)
-    accepted = [o for o in outcomes[: len(signed)] if isinstance(o, Receipt)]
-    flagged = sum(1 for o in accepted if o.flags)
-    print(f"diterima / accepted: {len(accepted)} ({len(accepted) - flagged} bersih / clean, "
-          f"{flagged} ditandai / flagged)")
-    refusal = outcomes[len(signed)]
-    reasons = getattr(refusal, "reasons", ())
-    print(f"lembar TPS {victim} ditandatangani kunci TPS {thief} / signed with another "
-          f"TPS's key: {type(refusal).__name__.lower()} "
-          f"({', '.join(r.code for r in reasons)})")
-    duplicate = outcomes[-1]
-    print(f"dikirim ulang / sent again: index {getattr(duplicate, 'index', '?')}, "
-          f"duplicate={getattr(duplicate, 'duplicate', False)}")
+        _section("4. Malam pemilu / Election night (KPPS → saksi)")
+        print("total nasional pilpres setiap beberapa detik / national presidential totals "
+              "every few seconds:", flush=True)
+        _, _, result = run_night(server.url, directory, tps=args.tps, seed=args.seed,
+                                 concurrency=args.concurrency, extras=[_ticker])
+        import httpx
 
-    _section("5. Checkpoint dan tanda terima / Checkpoint and receipt")
-    print(checkpoint.rstrip())
-    receipt = TlogProof.parse(proof_text)
-    receipt.verify(signed[0], Verifier.parse(vkey), origin)
-    print(f"\ntanda terima entri {first.index} diverifikasi / receipt of entry {first.index} "
-          "verified against the signed checkpoint")
-    print(f"\nsemua data ada di / everything is in: {directory}/")
-    print(f"  saksi election summary {directory}    saksi log proof {directory} --index "
-          f"{first.index}")
-    return 0
+        with httpx.Client(base_url=server.url, trust_env=False, timeout=10) as client:
+            print(national_line(national(client), result["seconds"]))
+
+        _section("5. Ringkasan / Summary")
+        print(night_summary(result))
+        rss = server.peak_rss / 2**20
+        print(f"memori puncak layanan / peak server memory: {rss:,.0f} MiB", flush=True)
+        if args.once:
+            return 0 if result["ok"] else 1
+        print(f"\nlayanan tetap berjalan di / still serving at {server.url}/ — Ctrl-C untuk "
+              "berhenti / to stop", flush=True)
+        try:
+            while server.proc is not None and server.proc.poll() is None:
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            print("\nberhenti / stopping", flush=True)
+        return 0 if result["ok"] else 1
+    finally:
+        server.stop()
