@@ -130,6 +130,9 @@ class PortalData:
     def chain(self, code: str) -> list[Region]:
         """The regions above ``code`` (national first), ``code`` excluded."""
         out: list[Region] = []
+        if len(code) == 13:  # a TPS: its village and everything above
+            desa = self.region(code[:10])
+            return [*self.chain(code[:10]), desa] if desa is not None else []
         cur = self.region(code)
         while cur is not None and cur.code != "0":
             parent = self.region(cur.parent or "0")

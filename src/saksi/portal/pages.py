@@ -151,7 +151,8 @@ def children_table(doc: dict[str, Any], contest: str, lang: Lang) -> str:
     head = [(t("code", lang), "text"), (t("region", lang), "text"),
             (t("sheets_in", lang), "num"), (t("sheets_flagged", lang), "num"),
             (t("valid", lang), "num")]
-    head += [(name, "num") for _, name in names]
+    head += [(f"{t('ticket', lang)} {num:02d}" if contest == "ppwp" else name, "num")
+             for num, name in names]
     rows = []
     for ch in sorted(children, key=lambda c: c["region"]["code"]):
         r, p = ch["region"], ch["progress"]
@@ -317,8 +318,8 @@ def _v(path: str, value: int, lang: Lang) -> str:
 
 def sheet_form(data: PortalData, sheet: dict[str, Any], contest: str, dapil: str | None,
                lang: Lang) -> str:
-    lpj = f'<th scope="col">{e(t("male", lang))}</th><th scope="col">{e(t("female", lang))}' \
-          f'</th><th scope="col">{e(t("sum", lang))}</th>'
+    lpj = (f'<th scope="col" class="num">{e(t("male", lang))}</th><th scope="col" class="num">'
+           f'{e(t("female", lang))}</th><th scope="col" class="num">{e(t("sum", lang))}</th>')
     rows = "".join(
         f'<tr><th scope="row"><span class="fk">{k}</span> {e(pid if lang == "id" else pen)}</th>'
         + "".join(_v(f"voters.{k}.{x}", int(sheet["voters"][k][x]), lang) for x in "LPJ")

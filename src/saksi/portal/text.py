@@ -204,6 +204,7 @@ _T: dict[str, tuple[str, str]] = {
     "more": ("Berikutnya", "Next"),
     "all_contests": ("Semua pemilihan", "All contests"),
     "leading": ("Terbanyak", "Leading"),
+    "ticket": ("Paslon", "Ticket"),
     "flag_meaning": ("Tanda berarti pemeriksaan aritmetika formulir tidak cocok (misalnya angka "
                      "yang salah baca). Formulir disimpan persis seperti ditandatangani tetapi "
                      "tidak dihitung sampai PPK mengirim koreksi dengan alasannya.",

@@ -56,7 +56,7 @@
   }
   if (main && window.fetch) {
     var url = main.getAttribute("data-live");
-    var etag = null, base = 12000, delay = base, timer = null, busy = false;
+    var etag = null, base = window.SAKSI_LIVE_MS || 12000, delay = base, timer = null, busy = false;
     var keepVerify = !!document.querySelector(".verify");
     function schedule(ms) { clearTimeout(timer); timer = setTimeout(tick, ms); }
     function tick() {
@@ -72,7 +72,7 @@
         if (first) return null;
         return refresh();
       }).then(function () {
-        delay = base; busy = false; schedule(delay + Math.random() * 3000);
+        delay = base; busy = false; schedule(delay + Math.random() * base / 4);
       }).catch(function () {
         busy = false; delay = Math.min(delay * 2, 180000); schedule(delay);
       });
@@ -98,7 +98,7 @@
     document.addEventListener("visibilitychange", function () {
       if (document.visibilityState === "visible") schedule(500);
     });
-    schedule(1500);
+    schedule(Math.min(1500, base));
   }
   enhanceTables(document);
 })();
