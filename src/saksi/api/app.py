@@ -43,6 +43,7 @@ DOWNLOAD_CACHE = "public, max-age=30, stale-while-revalidate=300"
 IMMUTABLE = "public, max-age=31536000, immutable"
 PARTIAL_TILE = "public, max-age=5"
 ENV_PREFIX = "SAKSI_API_"
+API_PREFIXES = ("/api/", "/log/", "/openapi")
 
 
 @dataclass(frozen=True)
@@ -368,7 +369,18 @@ def build_app(config: ApiConfig) -> Starlette:
     app = Starlette(routes=routes, exception_handlers=handlers, lifespan=lifespan)
     from saksi.portal import portal_app
 
-    app.router.default = portal_app(state)  # the public pages (docs/portal.md)
+    portal = portal_app(state)  # the public pages (docs/portal.md)
+    api_default = app.router.default
+
+    async def fallback(scope: Any, receive: Any, send: Any) -> None:
+        # Machine paths keep answering problem+json; people get the portal.
+        path = str(scope.get("path", ""))
+        if path.startswith(API_PREFIXES):
+            await api_default(scope, receive, send)
+        else:
+            await portal(scope, receive, send)
+
+    app.router.default = fallback
     return app
 
 
