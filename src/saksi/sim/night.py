@@ -32,6 +32,7 @@ from saksi.sim.work import prepare_tps as _prepare_tps
 MAX_ATTEMPTS = 40
 BACKOFF_BASE = 0.05  # seconds, doubled per attempt …
 BACKOFF_CAP = 8.0  # … up to this
+MAX_BATCH = 10  # documents per request the API takes (saksi.api.submit.MAX_DOCUMENTS)
 
 
 @dataclass(frozen=True)
@@ -203,7 +204,10 @@ class Night:
             if answers is not None:
                 self._take(docs, answers)
 
-        await self._each(list(by_kecamatan.values()), ppk)
+        # One PPK client per kecamatan, its corrections in requests the API accepts.
+        batches = [jobs[i:i + MAX_BATCH] for jobs in by_kecamatan.values()
+                   for i in range(0, len(jobs), MAX_BATCH)]
+        await self._each(batches, ppk)
 
     # ------------------------------------------------------------ one request
     async def _post(self, client: httpx.AsyncClient, docs: Sequence[Doc], *, drop: bool = False
