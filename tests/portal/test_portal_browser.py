@@ -222,6 +222,7 @@ def test_in_browser_verification_passes_on_real_sheets(election: Election, page:
         in steps
     if which == "clean":
         page.set_viewport_size(PHONE)
+        page.locator("#c-ppwp .verify ol.steps").scroll_into_view_if_needed()
         shoot(page, "tps-verified-phone")
         page.set_viewport_size(DESKTOP)
         page.locator("#c-ppwp .verify").scroll_into_view_if_needed()
