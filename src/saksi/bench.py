@@ -112,3 +112,21 @@ def _bench_election(args: argparse.Namespace) -> int:
 
 add_bench("election", "waktu & memori membangun pemilu / time and memory to build an election",
           _configure_election, _bench_election)
+
+
+# --- bench ingest (saksi.sim.bench) -------------------------------------------------
+
+def _configure_ingest(parser: argparse.ArgumentParser) -> None:
+    from saksi.sim.bench import configure
+
+    configure(parser)
+
+
+def _bench_ingest(args: argparse.Namespace) -> int:
+    from saksi.sim.bench import run
+
+    return run(args)
+
+
+add_bench("ingest", "lembar/detik dalam proses & lewat HTTP / sheets per second in-process "
+          "and over HTTP, against the Ed25519 floor", _configure_ingest, _bench_ingest)

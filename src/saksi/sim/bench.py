@@ -1,0 +1,311 @@
+"""``saksi bench ingest``: sheets/s in-process and over HTTP, against the Ed25519 floor.
+
+1. the floor: Ed25519 verifications per second on all cores (PyNaCl, one
+   process per core), measured in the same run on the same envelopes;
+2. in-process: the service's own path without HTTP — ``precheck`` (envelope,
+   rules, signature) in a process pool, ``Sequencer.sequence`` in batches;
+3. over HTTP: the simulated night (clean sheets) against ``saksi serve`` on
+   this machine, the load generator included; meanwhile a poller follows the
+   national ppwp document (ETag) to time each receipt until the national total
+   reflects it, and the server's process tree RSS is sampled;
+4. ``GET /api/v1/results/0`` requests/s with pipelined keep-alive connections
+   (and ``wrk`` if installed).
+
+Prints one JSON object; nothing is asserted (machines differ).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+BATCH = 256  # documents per sequencer batch in-process
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--scale", default="kabkota",
+                   choices=("kecamatan", "kabkota", "provinsi", "nasional"))
+    p.add_argument("--region", default=None)
+    p.add_argument("--tps", type=int, default=2000, metavar="N",
+                   help="TPS per run (bawaan 2000; 0: semua) / TPS per run (0: all)")
+    p.add_argument("--concurrency", type=int, default=64)
+    p.add_argument("--workers", type=int, default=2, help="HTTP workers of saksi serve")
+    p.add_argument("--seconds", type=float, default=3.0,
+                   help="durasi uji verifikasi & GET / verify-floor and GET durations")
+    p.add_argument("--dir", type=Path, default=None,
+                   help="direktori kerja (bawaan: sementara) / scratch directory")
+
+
+# --- the Ed25519 floor ---------------------------------------------------------
+def _verify_loop(items: list[tuple[bytes, bytes, bytes]], seconds: float) -> int:
+    from nacl.signing import VerifyKey
+
+    keys = {pk: VerifyKey(pk) for pk, _, _ in items}
+    done = 0
+    stop = time.perf_counter() + seconds
+    while time.perf_counter() < stop:
+        for pk, message, sig in items:
+            keys[pk].verify(message, sig)
+        done += len(items)
+    return done
+
+
+def verify_floor(raws: Sequence[bytes], keys: dict[str, bytes], seconds: float) -> float:
+    from saksi.keys import envelope as env
+
+    items = []
+    for raw in raws[:2000]:
+        e = env.decode(raw)
+        sig = e.signatures[0]
+        items.append((keys[sig.keyid], env.pae(e.payload_type, e.payload), sig.sig))
+    cores = os.cpu_count() or 1
+    with ProcessPoolExecutor(cores, mp_context=get_context("spawn")) as pool:
+        list(pool.map(_verify_loop, [items[:10]] * cores, [0.1] * cores))  # warm up
+        start = time.perf_counter()
+        done = sum(pool.map(_verify_loop, [items] * cores, [seconds] * cores))
+        return done / (time.perf_counter() - start)
+
+
+# --- in-process: precheck in a pool, then the sequencer -------------------------
+_STATE: list[Any] = []
+
+
+def _init_precheck(directory: str, url: str) -> None:
+    from saksi.election import Election
+    from saksi.service.precheck import KeyCache
+    from saksi.store import open_store
+
+    election = Election.open(Path(directory))
+    store = open_store(url, readonly=True)
+
+    def fetch(keyid: str) -> bytes | None:
+        row = store.key(keyid)
+        return None if row is None else row.public_key
+
+    _STATE[:] = [election, KeyCache(fetch)]
+
+
+def _precheck(raws: list[bytes]) -> list[Any]:
+    from saksi.service.precheck import precheck
+
+    election, keys = _STATE
+    return [precheck(raw, election, keys) for raw in raws]
+
+
+def in_process(directory: Path, raws: list[bytes]) -> dict[str, Any]:
+    from saksi.service.sequencer import Sequencer
+    from saksi.store.base import default_url
+
+    url = default_url(directory)
+    sequencer = Sequencer.open(directory, url)  # indexes keys init's entries first
+    try:
+        chunks = [raws[i:i + BATCH] for i in range(0, len(raws), BATCH)]
+        accepted = 0
+        with ProcessPoolExecutor(os.cpu_count() or 1, mp_context=get_context("spawn"),
+                                 initializer=_init_precheck,
+                                 initargs=(str(directory), url)) as pool:
+            list(pool.map(_precheck, [[]] * (os.cpu_count() or 1)))  # start the workers
+            start = time.perf_counter()
+            for items in pool.map(_precheck, chunks):
+                outcomes = sequencer.sequence(items)
+                accepted += sum(1 for o in outcomes if type(o).__name__ == "Receipt")
+            elapsed = time.perf_counter() - start
+    finally:
+        sequencer.close()
+    return {"sheets": len(raws), "accepted": accepted, "seconds": round(elapsed, 2),
+            "sheets_per_s": round(accepted / elapsed, 1)}
+
+
+# --- over HTTP -------------------------------------------------------------------
+async def _follow(night: Any, seen: list[tuple[float, int]]) -> None:
+    import httpx
+
+    etag = None
+    async with httpx.AsyncClient(base_url=night.url, timeout=10, trust_env=False) as client:
+        while True:
+            headers: dict[str, str] = {"if-none-match": etag} if etag else {}
+            try:
+                r = await client.get("/api/v1/results/0", params={"contest": "ppwp"},
+                                     headers=headers)
+            except httpx.HTTPError:
+                await asyncio.sleep(0.02)
+                continue
+            if r.status_code == 200:
+                etag = r.headers.get("etag")
+                seen.append((time.monotonic(), int(r.json()["as_of_index"])))
+            await asyncio.sleep(0.02)
+
+
+def visibility_latencies(receipts: list[tuple[float, int]], seen: list[tuple[float, int]]
+                         ) -> list[float]:
+    """For each (time, index) receipt, the delay until a national document with
+    ``as_of_index ≥ index`` was first read (receipts never seen are left out)."""
+    out = []
+    j = 0
+    for at, index in sorted(receipts, key=lambda r: r[1]):
+        while j < len(seen) and seen[j][1] < index:
+            j += 1
+        later = [t for t, i in seen[j:] if i >= index and t >= at]
+        if later:
+            out.append(later[0] - at)
+    return out
+
+
+async def _hammer(port: int, path: str, connections: int, seconds: float, depth: int = 8
+                  ) -> float:
+    request = f"GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n".encode() * depth
+    done = 0
+    stop = time.perf_counter() + seconds
+
+    async def conn() -> None:
+        nonlocal done
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            while time.perf_counter() < stop:
+                writer.write(request)
+                for _ in range(depth):
+                    head = await reader.readuntil(b"\r\n\r\n")
+                    length = 0
+                    for line in head.split(b"\r\n"):
+                        if line[:15].lower() == b"content-length:":
+                            length = int(line[15:])
+                    await reader.readexactly(length)
+                    done += head.startswith(b"HTTP/1.1 200")
+        finally:
+            writer.close()
+
+    start = time.perf_counter()
+    await asyncio.gather(*(conn() for _ in range(connections)))
+    return done / (time.perf_counter() - start)
+
+
+def _wrk(url: str, seconds: float) -> float | None:
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        return None
+    out = subprocess.run([wrk, "-t2", "-c64", f"-d{max(1, int(seconds))}s", url],  # noqa: S603
+                         capture_output=True, text=True, check=False).stdout
+    for line in out.splitlines():
+        if line.startswith("Requests/sec:"):
+            return float(line.split()[1])
+    return None
+
+
+def over_http(directory: Path, tps: int | None, concurrency: int, workers: int,
+              seconds: float) -> dict[str, Any]:
+    from saksi.sim.night import Accepted
+    from saksi.sim.run import run_night
+    from saksi.sim.server import LocalServer
+    from saksi.sim.work import Rates
+
+    receipts: list[tuple[float, int]] = []
+    seen: list[tuple[float, int]] = []
+
+    def on_receipt(r: Accepted) -> None:
+        if r.contest == "ppwp":
+            receipts.append((r.received, r.index))
+
+    async def follow(night: Any) -> None:
+        await _follow(night, seen)
+
+    quiet = Rates(error=0, duplicate=0, drop=0, late=0, correction=0, forged=0)
+    with LocalServer(directory, workers=workers, args=["--post-rate", "0"]) as server:
+        _, check, result = run_night(server.url, directory, tps=tps, rates=quiet,
+                                     concurrency=concurrency, extras=[follow],
+                                     on_receipt=on_receipt, proofs=8)
+        lat = sorted(visibility_latencies(receipts, seen))
+        get_rps = asyncio.run(_hammer(server.port, "/api/v1/results/0?contest=ppwp", 32,
+                                      seconds))
+        wrk = _wrk(server.url + "/api/v1/results/0?contest=ppwp", seconds)
+        peak = server.peak_rss
+    return {
+        "sheets": result["accepted"], "seconds": result["seconds"],
+        "sheets_per_s": result["sheets_per_s"],
+        "request_latency_ms_p50": result["latency_ms_p50"],
+        "request_latency_ms_p99": result["latency_ms_p99"],
+        "receipt_to_national_ms_p50": round(1000 * statistics.median(lat), 1) if lat else None,
+        "receipt_to_national_ms_p99": round(1000 * lat[int(0.99 * (len(lat) - 1))], 1)
+        if lat else None,
+        "receipts_in_log": f"{check.receipts_in_log}/{check.receipts}",
+        "totals_match": check.totals_match,
+        "peak_server_rss_mb": round(peak / 2**20, 1),
+        "results_get_per_s": round(get_rps),
+        "results_get_per_s_wrk": wrk,
+    }
+
+
+def _signed(directory: Path, codes: list[str]) -> tuple[list[bytes], dict[str, bytes]]:
+    from saksi.keys.hierarchy import load_master
+    from saksi.keys.ids import key_id
+    from saksi.keys.simulation import device_key
+    from saksi.sim.work import Rates, init_worker, prepare_tps
+
+    master = load_master(directory, None)
+    keys = {}
+    for code in codes:
+        vk = bytes(device_key(master, code).verify_key)
+        keys[key_id(vk)] = vk
+
+    raws: list[bytes] = []
+    cores = os.cpu_count() or 1
+    quiet = Rates(error=0, duplicate=0, drop=0, late=0, correction=0, forged=0)
+    with ProcessPoolExecutor(cores, mp_context=get_context("spawn"), initializer=init_worker,
+                             initargs=(str(directory), 2024, quiet)) as pool:
+        for work in pool.map(prepare_tps, codes, codes, chunksize=32):
+            raws += [d.raw for d in work.batch]
+    return raws, keys
+
+
+def run(args: argparse.Namespace) -> int:
+    from saksi.cli import main as saksi
+    from saksi.election import build_election
+    from saksi.sim.run import select_tps
+
+    scratch = None
+    if args.dir is None:
+        scratch = tempfile.mkdtemp(prefix="saksi-bench-ingest-")
+        root = Path(scratch)
+    else:
+        root = args.dir
+        root.mkdir(parents=True, exist_ok=True)
+    try:
+        base = root / "base"
+        build_election(base, scale=args.scale, region=args.region, force=True).close()
+        with contextlib.redirect_stdout(sys.stderr):  # stdout is the JSON alone
+            if saksi(["keys", "init", str(base)]) != 0:
+                return 1
+        tps = args.tps or None
+        codes = select_tps(base, tps, 2024)
+        raws, keys = _signed(base, codes)
+        floor = verify_floor(raws, keys, args.seconds)
+        shutil.copytree(base, root / "inproc")
+        inproc = in_process(root / "inproc", raws)
+        shutil.copytree(base, root / "http")
+        http = over_http(root / "http", tps, args.concurrency, args.workers, args.seconds)
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+    print(json.dumps({
+        "bench": "ingest", "scale": args.scale, "tps": len(codes), "sheets": len(raws),
+        "cpus": os.cpu_count(),
+        "verify_floor_per_s": round(floor),
+        "in_process": {**inproc, "of_floor": round(inproc["sheets_per_s"] / floor, 3)},
+        "http": {**http, "of_floor": round(http["sheets_per_s"] / floor, 3)},
+        "targets": {"in_process_of_floor": 0.6, "http_sheets_per_s": 5000,
+                    "receipt_to_national_p99_ms": 2000, "results_get_per_s": 10000},
+    }, indent=2))
+    return 0
