@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime as dt
-import json
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -152,14 +151,10 @@ class PortalData:
             return None
 
     def vkey(self) -> str:
-        """The log's verifier key. The service does not publish it yet, so it is
-        derived here from the log key the worker can read (public half only)."""
+        """The log's verifier key, as the log publishes it in ``log/vkey``.
+        Web workers never read the private ``ledger/`` directory."""
         if self._vkey is None:
-            from saksi.ledger.log import LogKey
-
-            ledger = self.directory / "ledger"
-            origin = json.loads((ledger / "config.json").read_text(encoding="utf-8"))["origin"]
-            self._vkey = LogKey((ledger / "log.key").read_bytes()).vkey(str(origin))
+            self._vkey = (self.directory / "log" / "vkey").read_text(encoding="utf-8").strip()
         return self._vkey
 
     def key(self, keyid: str) -> KeyRow | None:
