@@ -46,8 +46,17 @@ def test_an_untouched_election_checks_clean(election: tuple[Path, str],
 
 def test_without_a_vkey_the_signature_is_unchecked_and_that_is_a_failure(
         election: tuple[Path, str], capsys: pytest.CaptureFixture[str]) -> None:
+    (election[0] / "log" / "vkey").unlink()  # a log that publishes no key at all
     code, report = verify(str(election[0]), capsys=capsys)
     assert code == 1 and codes(report) == {"LOG-VKEY-UNKNOWN"}
+
+
+def test_the_published_vkey_is_used_when_none_is_given(
+        election: tuple[Path, str], capsys: pytest.CaptureFixture[str]) -> None:
+    directory, vkey = election
+    assert (directory / "log" / "vkey").read_text().strip() == vkey
+    code, report = verify(str(directory), capsys=capsys)
+    assert code == 0 and report["findings"] == []
 
 
 def test_a_byte_changed_in_a_tile(election: tuple[Path, str],
