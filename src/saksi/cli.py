@@ -23,6 +23,7 @@ _COMMAND_MODULES = (
     "saksi.ingest.commands",
     "saksi.tally.commands",
     "saksi.service.commands",
+    "saksi.sim.commands",
     # before saksi.bench: importing it registers `saksi bench verify`
     "saksi.audit.commands",
     "saksi.bench",

@@ -24,7 +24,7 @@ def _cli(*argv: str) -> None:
 
 @pytest.fixture(scope="session")
 def base(tmp_path_factory: pytest.TempPathFactory) -> Base:
-    from saksi.service.sequencer import Sequencer
+    from saksi.ingest.sequencer import Sequencer
 
     d = tmp_path_factory.mktemp("election") / "e"
     from saksi.election import build_election
@@ -38,7 +38,7 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Base:
 
 @pytest.fixture(scope="session")
 def pg_template(base: Base) -> str:
-    from saksi.service.sequencer import Sequencer
+    from saksi.ingest.sequencer import Sequencer
     from saksi.store.testing import fresh_database
 
     url = fresh_database()

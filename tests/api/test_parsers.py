@@ -16,7 +16,7 @@ from saksi.api.limits import TokenBuckets
 from saksi.api.problems import ApiProblem
 from saksi.api.submit import MAX_DOCUMENTS, split_documents
 from saksi.ingest.outcome import Problem, Receipt, Refusal
-from saksi.service.precheck import KeyCache, precheck
+from saksi.ingest.precheck import KeyCache, precheck
 from saksi.service.wire import (
     Item,
     Request,

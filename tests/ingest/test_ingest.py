@@ -19,7 +19,7 @@ from saksi.cli import main
 from saksi.election import Election
 from saksi.election.model import Contest
 from saksi.ingest import Ingestor, Receipt, Refusal
-from saksi.ingest.pipeline import MAX_ENTRY_BYTES, leaf_hash
+from saksi.ingest.precheck import MAX_ENTRY_BYTES, leaf_hash
 from saksi.keys import envelope as env
 from saksi.keys.envelope import TYPE_SHEET
 from saksi.keys.hierarchy import load_authority, load_master
@@ -253,3 +253,15 @@ def test_saksi_ingest_prints_one_json_line_per_document_and_exits_by_the_worst(
     assert [(r["status"], r["file"]) for r in lines] == [
         ("accepted", str(good)), ("accepted", str(good)), ("refused", str(forged))]
     assert lines[1]["duplicate"] is True and lines[1]["index"] == lines[0]["index"]
+
+
+def test_a_stale_revision_is_refused_offline_exactly_as_over_http(election_dir: Path) -> None:
+    tps = _tps_codes(election_dir)[0]
+    sheet = _sheet(election_dir, tps)
+    second = _signed(election_dir, msgspec.structs.replace(sheet, revision=2))
+    first = _signed(election_dir, sheet)
+    with Ingestor.open(election_dir) as ingestor:
+        assert isinstance(ingestor.submit(second), Receipt)
+        size = ingestor.log.size
+        _refused(ingestor.submit(first), "REVISION-STALE")
+        assert ingestor.log.size == size

@@ -32,10 +32,11 @@ from saksi.api.submit import MAX_BODY, split_documents
 from saksi.election import Election
 from saksi.election.model import Contest, Level
 from saksi.errors import SaksiError
-from saksi.service.precheck import KeyCache, precheck
-from saksi.service.sequencer import etag_of
-from saksi.service.wire import Item, decode_response, frame, read_frame
+from saksi.ingest.outcome import Item
+from saksi.ingest.precheck import KeyCache, precheck
+from saksi.ingest.sequencer import etag_of
 from saksi.service.wire import Request as WireRequest
+from saksi.service.wire import decode_response, frame, read_frame
 from saksi.store import Published, Store, open_store
 
 RESULTS_CACHE = "public, max-age=2, stale-while-revalidate=30"

@@ -21,6 +21,9 @@ def register(sub: Any) -> None:
     )
     p.add_argument("directory", type=Path, metavar="DIR")
     p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--db", default=None, metavar="URL",
+                   help="postgresql://… (default: SQLite in DIR/saksi.sqlite, the store "
+                   "`saksi serve` uses)")
     p.set_defaults(handler=_ingest)
 
 
@@ -50,7 +53,7 @@ def _ingest(args: argparse.Namespace) -> int:
             raise InputError("FILE", name, f"berkas tidak dapat dibaca: {exc.strerror}",
                              f"cannot read file: {exc.strerror}") from None
     worst = 0
-    with Ingestor.open(args.directory) as ingestor:
+    with Ingestor.open(args.directory, args.db) as ingestor:
         outcomes = ingestor.submit_many([doc for _, doc in documents])
     out = sys.stdout.buffer
     for (name, _), outcome in zip(documents, outcomes, strict=True):

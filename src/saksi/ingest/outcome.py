@@ -37,3 +37,14 @@ class Refusal(msgspec.Struct, frozen=True, tag="refused", tag_field="status"):
 
 
 Outcome = Receipt | Refusal
+
+
+class Item(msgspec.Struct, frozen=True, array_like=True):
+    """One submitted document after the worker's stateless checks."""
+
+    raw: bytes
+    leaf_hash: str
+    refusal: Refusal | None = None  # refused already: the sequencer only echoes it
+    verified: bool = False  # every signature verified against its registered key
+    verdict: str = ""  # sheets: the rules' verdict (clean / flagged) …
+    flags: tuple[Problem, ...] = ()  # … and their flags, so the sequencer need not re-run them

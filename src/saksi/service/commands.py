@@ -51,7 +51,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from saksi.api.app import ENV_PREFIX, ApiConfig
     from saksi.errors import InputError
-    from saksi.service.sequencer import Sequencer
+    from saksi.ingest.sequencer import Sequencer
     from saksi.service.server import SequencerServer, socket_path
     from saksi.store.base import default_url
 

@@ -21,9 +21,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from saksi.ingest.outcome import Outcome
-from saksi.service.sequencer import Sequencer
-from saksi.service.wire import Item, Response, decode_request, frame, read_frame
+from saksi.ingest.outcome import Item, Outcome
+from saksi.ingest.sequencer import Sequencer
+from saksi.service.wire import Response, decode_request, frame, read_frame
 
 SOCKET_NAME = "sequencer.sock"
 

@@ -12,21 +12,10 @@ import struct
 
 import msgspec
 
-from saksi.ingest.outcome import Outcome, Problem, Refusal
+from saksi.ingest.outcome import Item, Outcome
 
 MAX_FRAME = 16 * 1024 * 1024
 _LEN = struct.Struct(">I")
-
-
-class Item(msgspec.Struct, frozen=True, array_like=True):
-    """One submitted document after the worker's stateless checks."""
-
-    raw: bytes
-    leaf_hash: str
-    refusal: Refusal | None = None  # refused already: the sequencer only echoes it
-    verified: bool = False  # every signature verified against its registered key
-    verdict: str = ""  # sheets: the rules' verdict (clean / flagged) …
-    flags: tuple[Problem, ...] = ()  # … and their flags, so the sequencer need not re-run them
 
 
 class Request(msgspec.Struct, frozen=True):

@@ -86,7 +86,7 @@ _STATE: list[Any] = []
 
 def _init_precheck(directory: str, url: str) -> None:
     from saksi.election import Election
-    from saksi.service.precheck import KeyCache
+    from saksi.ingest.precheck import KeyCache
     from saksi.store import open_store
 
     election = Election.open(Path(directory))
@@ -100,14 +100,14 @@ def _init_precheck(directory: str, url: str) -> None:
 
 
 def _precheck(raws: list[bytes]) -> list[Any]:
-    from saksi.service.precheck import precheck
+    from saksi.ingest.precheck import precheck
 
     election, keys = _STATE
     return [precheck(raw, election, keys) for raw in raws]
 
 
 def in_process(directory: Path, raws: list[bytes]) -> dict[str, Any]:
-    from saksi.service.sequencer import Sequencer
+    from saksi.ingest.sequencer import Sequencer
     from saksi.store.base import default_url
 
     url = default_url(directory)

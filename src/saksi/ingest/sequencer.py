@@ -1,6 +1,6 @@
 """The sequencer: the one writer of the log and the database.
 
-For each batch of pre-checked documents (``saksi.service.precheck``), in order:
+For each batch of pre-checked documents (``saksi.ingest.precheck``), in order:
 
 1. idempotence: bytes already in the log get their original receipt back;
 2. position-dependent checks at the exact index each document will take —
@@ -36,7 +36,8 @@ import msgspec
 from saksi.election import Election
 from saksi.election.model import Contest
 from saksi.errors import StateError
-from saksi.ingest.outcome import Outcome, Problem, Receipt, Refusal
+from saksi.ingest.outcome import Item, Outcome, Problem, Receipt, Refusal
+from saksi.ingest.precheck import problem
 from saksi.keys import envelope as env
 from saksi.keys.envelope import (
     CONTROL_TYPES,
@@ -51,8 +52,6 @@ from saksi.keys.ids import Role, key_id
 from saksi.keys.payloads import AuthorityCertificate, Enrolment, Revocation, decode_payload
 from saksi.keys.registry import Registry, Verdict
 from saksi.ledger import Log
-from saksi.service.precheck import problem
-from saksi.service.wire import Item
 from saksi.sheets.canonical import decode as decode_sheet
 from saksi.sheets.canonical import decode_canonical
 from saksi.sheets.model import Sheet

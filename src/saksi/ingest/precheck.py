@@ -11,19 +11,26 @@ it without re-verifying signatures.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 
-from saksi.ingest.outcome import Problem, Refusal
-from saksi.ingest.pipeline import MAX_ENTRY_BYTES, leaf_hash
+from saksi.ingest.outcome import Item, Problem, Refusal
 from saksi.keys import envelope as env
 from saksi.keys.envelope import CONTROL_TYPES, TYPE_SHEET, EnvelopeError
-from saksi.service.wire import Item
 from saksi.sheets.canonical import is_canonical
 from saksi.sheets.rules import BallotLookup, parse_and_check
 from saksi.sheets.rules import Verdict as SheetVerdict
 
 KeyLookup = Callable[[str], bytes | None]
+
+# A log entry's length is a uint16 in C2SP entry bundles.
+MAX_ENTRY_BYTES = 64 * 1024
+
+
+def leaf_hash(entry: bytes) -> bytes:
+    """RFC 6962 leaf hash: SHA-256(0x00 || entry)."""
+    return hashlib.sha256(b"\x00" + entry).digest()
 
 
 def problem(code: str, message_id: str, message_en: str, field: str = "",
