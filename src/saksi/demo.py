@@ -47,10 +47,6 @@ def register(sub: Any) -> None:
     p.add_argument("--once", action="store_true",
                    help="berhenti setelah malam selesai / exit after the night")
     p.set_defaults(handler=_demo)
-    # ``saksi simulate`` lives in saksi.sim; register it here until the CLI lists it.
-    from saksi.sim.commands import register as register_simulate
-
-    register_simulate(sub)
 
 
 def _section(title: str) -> None:

@@ -34,8 +34,6 @@ def rates_from(args: argparse.Namespace) -> Any:
 
 
 def register(sub: Any) -> None:
-    if "simulate" in getattr(sub, "choices", {}):
-        return  # registered already (saksi.demo registers it too until the CLI lists us)
     p = sub.add_parser(
         "simulate",
         help="simulasikan malam pemilu dari sisi KPPS / simulate election night from the "
