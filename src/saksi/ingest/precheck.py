@@ -18,7 +18,7 @@ from collections.abc import Callable
 from saksi.ingest.outcome import Item, Problem, Refusal
 from saksi.keys import envelope as env
 from saksi.keys.envelope import CONTROL_TYPES, TYPE_SHEET, EnvelopeError
-from saksi.sheets.canonical import is_canonical
+from saksi.sheets.canonical import encode
 from saksi.sheets.rules import BallotLookup, parse_and_check
 from saksi.sheets.rules import Verdict as SheetVerdict
 
@@ -66,7 +66,9 @@ def precheck(raw: bytes, election: BallotLookup, public_key: KeyLookup) -> Item:
         return Item(b"", leaf, Refusal(tuple(
             Problem(r.code, r.message_id, r.message_en, r.fields, dict(r.values))
             for r in result.results), leaf))
-    if not is_canonical(envelope.payload):
+    # The sheet is already decoded: canonical iff it re-encodes to the signed
+    # bytes (what ``is_canonical`` checks, without a second decode).
+    if encode(sheet) != envelope.payload:
         return Item(b"", leaf, Refusal((problem(
             "CH-CANONICAL", "isi lembar yang ditandatangani harus dalam bentuk kanonis",
             "the signed sheet payload must be in canonical form", "payload", None),), leaf))

@@ -1,0 +1,172 @@
+"""The fast paths of the sheet code give exactly what the plain ones gave.
+
+``reference_encode`` is the original recursive canonical writer, kept here as
+the specification the msgspec-based encoder must match byte for byte; the
+pinned digests were taken before generation was memoised.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+from typing import Any
+
+import msgspec
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sheets_strategies import polling_stations, sheets
+
+from saksi.election.model import Contest
+from saksi.sheets.canonical import decode, encode, is_canonical
+from saksi.sheets.generate import generate_sheet
+from saksi.sheets.model import Entry, PartyVotes, Sheet, Votes
+from saksi.sheets.samples import sample_ballot, sample_tps
+
+# ------------------------------------------------------- reference encoder
+
+_SHORT = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r",
+          "\t": "\\t"}
+_ESCAPE = re.compile(r'["\\\x00-\x1f]')
+
+
+def _esc(text: str) -> str:
+    return _ESCAPE.sub(lambda m: _SHORT.get(m.group(0)) or f"\\u{ord(m.group(0)):04x}", text)
+
+
+def _write(node: Any, out: list[str]) -> None:
+    if isinstance(node, dict):
+        out.append("{")
+        for i, key in enumerate(sorted(node)):
+            out.append("," if i else "")
+            out.append(f'"{_esc(key)}":')
+            _write(node[key], out)
+        out.append("}")
+    elif isinstance(node, list | tuple):
+        out.append("[")
+        for i, item in enumerate(node):
+            out.append("," if i else "")
+            _write(item, out)
+        out.append("]")
+    elif isinstance(node, str):
+        out.append(f'"{_esc(node)}"')
+    else:
+        assert isinstance(node, int) and not isinstance(node, bool)
+        out.append(str(node))
+
+
+def reference_encode(sheet: Sheet) -> bytes:
+    out: list[str] = []
+    _write(msgspec.to_builtins(sheet), out)
+    return "".join(out).encode("utf-8")
+
+
+def reference_is_canonical(data: bytes) -> bool:
+    try:
+        return reference_encode(decode(data)) == data
+    except Exception:
+        return False
+
+
+# ------------------------------------------------------------- encoder
+
+
+@settings(max_examples=400, deadline=None)
+@given(sheets())
+def test_the_encoder_writes_the_reference_bytes(sheet: Sheet) -> None:
+    assert encode(sheet) == reference_encode(sheet)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=60), st.sampled_from(list(Contest)))
+def test_every_reason_text_is_escaped_like_the_reference(text: str, contest: Contest) -> None:
+    sheet = msgspec.structs.replace(
+        generate_sheet(sample_ballot(contest), sample_tps(), 1), reason=text)
+    try:
+        expected = reference_encode(sheet)
+    except UnicodeEncodeError:  # a lone surrogate has no UTF-8 spelling in either
+        with pytest.raises(UnicodeEncodeError):
+            encode(sheet)
+        return
+    assert encode(sheet) == expected
+
+
+def test_control_characters_quotes_and_non_ascii_match_the_reference() -> None:
+    text = "".join(chr(i) for i in range(0x80)) + "\u2028\u2029é\U0001f600"
+    sheet = msgspec.structs.replace(
+        generate_sheet(sample_ballot(Contest.PPWP), sample_tps(), 1), reason=text)
+    assert encode(sheet) == reference_encode(sheet)
+
+
+@settings(max_examples=300, deadline=None)
+@given(sheets(), st.randoms(use_true_random=False), st.data())
+def test_mutated_spellings_are_canonical_exactly_when_the_reference_says_so(
+    sheet: Sheet, rnd: random.Random, data: st.DataObject
+) -> None:
+    good = reference_encode(sheet)
+    assert is_canonical(good) and reference_is_canonical(good)
+    doc = msgspec.json.decode(good)
+    # Reorder keys, shuffle lists, re-indent or flip one byte: is_canonical agrees.
+    mutation = data.draw(st.sampled_from(["keys", "lists", "pretty", "byte", "space"]))
+    if mutation == "keys":
+        spelled = msgspec.json.encode(dict(reversed(list(doc.items()))))
+    elif mutation == "lists":
+        for name in ("tickets", "candidates", "parties"):
+            if name in doc["votes"]:
+                rnd.shuffle(doc["votes"][name])
+        spelled = msgspec.json.encode(doc, order="sorted")
+    elif mutation == "pretty":
+        spelled = msgspec.json.format(good, indent=1)
+    elif mutation == "space":
+        spelled = good.replace(b",", b", ", 1)
+    else:
+        at = data.draw(st.integers(0, len(good) - 1))
+        spelled = good[:at] + bytes([data.draw(st.integers(0, 255))]) + good[at + 1:]
+    assert is_canonical(spelled) == reference_is_canonical(spelled)
+
+
+# ----------------------------------------------------- list normalisation
+
+
+@given(st.lists(st.integers(1, 999), max_size=30), st.data())
+def test_entries_come_out_in_ballot_order_whatever_order_they_came_in(
+    numbers: list[int], data: st.DataObject
+) -> None:
+    entries = [Entry(number=n, votes=data.draw(st.integers(0, 9))) for n in numbers]
+    expected = tuple(sorted(entries, key=lambda e: (e.number, msgspec.json.encode(e))))
+    assert Votes(candidates=tuple(entries)).candidates == expected
+    assert Votes(tickets=tuple(entries)).tickets == expected
+    block = PartyVotes(number=1, party_votes=0, candidates=tuple(entries), total=0)
+    assert block.candidates == expected
+
+
+# ------------------------------------------------------------- generation
+
+# SHA-256 over the canonical bytes of these sheets, taken before generation was memoised.
+GENERATED_SHA256 = "21ac902367111b9c2dce5afa3e62a26828e8d6235acae1ab1366654325a16091"
+
+
+def test_generation_gives_the_pinned_sheets() -> None:
+    digest = hashlib.sha256()
+    for province in ("11", "31", "33", "95", "99"):
+        for i in range(4):
+            tps = sample_tps(f"{province}710110010{i:02d}", dpt_l=100 + i * 13,
+                             dpt_p=90 + i * 17)
+            for contest in Contest:
+                for seed in (0, "x", 2**40):
+                    digest.update(reference_encode(
+                        generate_sheet(sample_ballot(contest, tps.code), tps, seed)))
+    assert digest.hexdigest() == GENERATED_SHA256
+
+
+@settings(max_examples=50, deadline=None)
+@given(polling_stations(), st.sampled_from(list(Contest)), st.integers(0, 2**64))
+def test_a_sheet_is_the_same_whatever_was_generated_before_it(
+    tps: Any, contest: Contest, seed: int
+) -> None:
+    ballot = sample_ballot(contest, tps.code)
+    first = encode(generate_sheet(ballot, tps, seed))
+    for other in (Contest.DPD, Contest.DPR):
+        generate_sheet(sample_ballot(other, "3273011001001"), sample_tps("3273011001001"), seed)
+    assert encode(generate_sheet(ballot, tps, seed)) == first
