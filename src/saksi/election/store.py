@@ -2,11 +2,16 @@
 ``election.json`` (the manifest, written last).
 
 The index is read-only once built. Every lookup is one or two indexed
-queries, so a TPS or a ballot costs well under a millisecond.
+queries, so a TPS or a ballot costs well under a millisecond; an open
+``Election`` also keeps bounded caches of TPS, dapil and ballot lookups,
+since checking a stream of sheets asks for the same few thousand again and
+again.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
 import sqlite3
 import threading
@@ -36,6 +41,12 @@ from saksi.errors import InputError, NotFoundError, StateError
 MANIFEST_NAME = "election.json"
 INDEX_NAME = "election.sqlite"
 NATIONAL = Region("0", "INDONESIA", Level.NASIONAL, "")
+# Cache bounds of an open Election: a kab/kota fits entirely; the national
+# election (~820k TPS, ~84k desa, ~2,800 dapil over all contests) keeps its
+# working set.
+TPS_CACHE = 32_768
+DAPIL_OF_CACHE = 65_536
+BALLOT_CACHE = 4_096
 DPD_PARTY = 0  # candidates.party for DPD individuals
 
 SCHEMA_SQL = """
@@ -179,6 +190,12 @@ class Election:
             Party(n, a, name, bool(local)) for n, a, name, local
             in conn.execute("SELECT * FROM parties ORDER BY number"))
         self._party = {p.number: p for p in self.parties}
+        # Bounded, thread-safe memo tables (functools' C LRU). A failed lookup
+        # raises and is not cached. Entries are frozen, so sharing them is safe.
+        self._tps_cached = functools.lru_cache(maxsize=TPS_CACHE)(self._load_tps)
+        self._dapil_code_cached = functools.lru_cache(maxsize=DAPIL_OF_CACHE)(
+            self._load_dapil_code)
+        self._ballot_cached = functools.lru_cache(maxsize=BALLOT_CACHE)(self._load_ballot)
 
     @classmethod
     def open(cls, directory: Path) -> Election:
@@ -216,6 +233,9 @@ class Election:
         if not isinstance(code, str) or not is_code(code, Level.TPS):
             raise InputError("tps", code, "kode TPS harus 13 karakter",
                              "a TPS code has 13 characters")
+        return self._tps_cached(code)
+
+    def _load_tps(self, code: str) -> Tps:
         rows = self._query("SELECT code, name, dpt_l, dpt_p FROM tps WHERE code = ?", (code,))
         if not rows:
             raise NotFoundError("tps", code, "TPS tidak ada dalam pemilu ini",
@@ -282,15 +302,22 @@ class Election:
         self._require_contest(tps_code, contest)
         if contest is Contest.PPWP:
             return None
-        keys = ancestors(tps_code[:10])
-        rows = self._query(
-            "SELECT region, dapil FROM dapil_region WHERE contest = ? AND region IN (?, ?, ?, ?)",
-            (Contest(contest).value, *keys))
-        if not rows:
+        # A dapil is a union of regions down to kecamatan: every TPS of one
+        # desa (the first ten characters) is in the same one.
+        code = self._dapil_code_cached(Contest(contest), tps_code[:10])
+        if code is None:
             raise StateError(f"TPS {tps_code} tidak masuk dapil {contest} mana pun",
                              f"TPS {tps_code} is in no {contest} dapil")
+        return self._dapil(code)
+
+    def _load_dapil_code(self, contest: Contest, desa_code: str) -> str | None:
+        rows = self._query(
+            "SELECT region, dapil FROM dapil_region WHERE contest = ? AND region IN (?, ?, ?, ?)",
+            (contest.value, *ancestors(desa_code)))
+        if not rows:
+            return None
         _region, code = max(rows, key=lambda row: len(str(row[0])))
-        return self._dapil(str(code))
+        return str(code)
 
     def _dapil(self, code: str) -> Dapil:
         cached = self._dapil_cache.get(code)
@@ -325,7 +352,13 @@ class Election:
         dapil = self.dapil_of(tps_code, contest)
         if dapil is None:
             return Ballot(tps_code, contest, None, tickets=self.tickets)
+        # Everything but ``tps`` depends on the dapil alone: build it once per dapil.
+        return dataclasses.replace(self._ballot_cached(contest, dapil.code), tps=tps_code)
+
+    def _load_ballot(self, contest: Contest, dapil_code: str) -> Ballot:
+        dapil = self._dapil(dapil_code)
         candidates = self.candidates(dapil.code)
+        tps_code = ""  # filled in per TPS by ``ballot``
         if contest is Contest.DPD:
             return Ballot(tps_code, contest, dapil, candidates=tuple(candidates))
         by_party: dict[int, list[Candidate]] = {}
