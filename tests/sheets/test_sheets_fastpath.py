@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import random
 import re
+from collections import Counter
 from typing import Any
 
 import msgspec
@@ -18,10 +19,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sheets_strategies import polling_stations, sheets
 
-from saksi.election.model import Contest
+from saksi.election.model import Ballot, Contest, Tps
 from saksi.sheets.canonical import decode, encode, is_canonical
 from saksi.sheets.generate import generate_sheet
-from saksi.sheets.model import Entry, PartyVotes, Sheet, Votes
+from saksi.sheets.model import Entry, PartyVotes, Sheet, Votes, vote_fields
+from saksi.sheets.rules import RuleResult, Severity, check_arithmetic, check_ballot
 from saksi.sheets.samples import sample_ballot, sample_tps
 
 # ------------------------------------------------------- reference encoder
@@ -163,10 +165,115 @@ def test_generation_gives_the_pinned_sheets() -> None:
 @settings(max_examples=50, deadline=None)
 @given(polling_stations(), st.sampled_from(list(Contest)), st.integers(0, 2**64))
 def test_a_sheet_is_the_same_whatever_was_generated_before_it(
-    tps: Any, contest: Contest, seed: int
+    tps: Tps, contest: Contest, seed: int
 ) -> None:
     ballot = sample_ballot(contest, tps.code)
     first = encode(generate_sheet(ballot, tps, seed))
     for other in (Contest.DPD, Contest.DPR):
         generate_sheet(sample_ballot(other, "3273011001001"), sample_tps("3273011001001"), seed)
     assert encode(generate_sheet(ballot, tps, seed)) == first
+
+
+# ------------------------------------------------------------------ rules
+
+
+def reference_ballot_results(sheet: Sheet, ballot: Ballot, tps: Tps) -> list[RuleResult]:
+    """CH-BALLOT as first written: every list checked entry by entry."""
+    out: list[RuleResult] = []
+    where_id = f"surat suara {ballot.contest} TPS {tps.code}"
+    where_en = f"the {ballot.contest} ballot of TPS {tps.code}"
+    if ballot.dapil is not None:
+        where_id += f" (dapil {ballot.dapil.name})"
+        where_en += f" (district {ballot.dapil.name})"
+
+    def reject(path: str, value: int, mid: str, men: str) -> None:
+        out.append(RuleResult("CH-BALLOT", Severity.REJECT, (path,), {path: value}, mid, men))
+
+    def entries(path: str, numbers: list[int], allowed: dict[int, str],
+                what_id: str, what_en: str) -> None:
+        seen = Counter(numbers)
+        for i, n in enumerate(numbers):
+            if numbers.index(n) != i:
+                continue
+            if n not in allowed:
+                reject(f"{path}[{i}].number", n, f"{what_id} nomor {n} tidak ada di {where_id}",
+                       f"{what_en} number {n} is not on {where_en}")
+            elif seen[n] > 1:
+                reject(f"{path}[{i}].number", n,
+                       f"{what_id} nomor {n} ({allowed[n]}) tercatat {seen[n]} kali",
+                       f"{what_en} number {n} ({allowed[n]}) appears {seen[n]} times")
+        for n, label in allowed.items():
+            if n not in numbers:
+                reject(path, n,
+                       f"{what_id} nomor {n} ({label}) tidak tercatat; tulis 0 bila tanpa suara",
+                       f"{what_en} number {n} ({label}) is missing; write 0 if it got no votes")
+
+    v = sheet.votes
+    if sheet.contest is Contest.PPWP:
+        entries("votes.tickets", [t.number for t in v.tickets],
+                {t.number: f"{t.president} – {t.vice_president}" for t in ballot.tickets},
+                "paslon", "ticket")
+    elif sheet.contest is Contest.DPD:
+        entries("votes.candidates", [c.number for c in v.candidates],
+                {c.number: c.name for c in ballot.candidates}, "calon DPD", "DPD candidate")
+    else:
+        lists = {pl.party.number: pl for pl in ballot.parties}
+        entries("votes.parties", [p.number for p in v.parties],
+                {n: pl.party.abbreviation for n, pl in lists.items()}, "partai", "party")
+        for i, p in enumerate(v.parties):
+            if p.number in lists:
+                pl = lists[p.number]
+                entries(f"votes.parties[{i}].candidates", [c.number for c in p.candidates],
+                        {c.number: c.name for c in pl.candidates},
+                        f"calon partai {p.number} ({pl.party.abbreviation})",
+                        f"candidate of party {p.number} ({pl.party.abbreviation})")
+    return out
+
+
+def reference_cap_results(sheet: Sheet) -> list[tuple[str, int]]:
+    v, t = sheet.voters, sheet.totals
+    cap = v.A.J + v.B2.J + v.B3.J
+    return [(p, n) for p, n in [*vote_fields(sheet), ("totals.C", t.C)] if n > cap]
+
+
+def _mutate_entries(items: list[Any], rnd: random.Random, make: Any) -> None:
+    for _ in range(rnd.randrange(3)):
+        what = rnd.randrange(5)
+        if what == 0 and items:
+            items.pop(rnd.randrange(len(items)))
+        elif what == 1 and items:
+            items.append(dict(items[rnd.randrange(len(items))]))
+        elif what == 2:
+            items.append(make(rnd.randrange(1, 40)))
+        elif what == 3 and items:
+            items[rnd.randrange(len(items))]["number"] = rnd.randrange(1, 40)
+        elif items:
+            key = "total" if "total" in items[0] else "votes"
+            items[rnd.randrange(len(items))][key] = rnd.randrange(0, 400)
+
+
+@settings(max_examples=300, deadline=None)
+@given(polling_stations(), st.sampled_from(list(Contest)), st.randoms(use_true_random=False))
+def test_ballot_and_cap_rules_give_what_the_plain_checks_gave(
+    tps: Tps, contest: Contest, rnd: random.Random
+) -> None:
+    ballot = sample_ballot(contest, tps.code, seats=rnd.randrange(1, 8),
+                           dpd_candidates=rnd.randrange(1, 20))
+    doc = msgspec.json.decode(encode(generate_sheet(ballot, tps, rnd.randrange(1000))))
+    votes = doc["votes"]
+    if rnd.random() < 0.8:
+        entry = lambda n: {"number": n, "votes": 0}  # noqa: E731
+        for name in ("tickets", "candidates"):
+            if name in votes:
+                _mutate_entries(votes[name], rnd, entry)
+        if "parties" in votes:
+            _mutate_entries(votes["parties"], rnd, lambda n: {
+                "number": n, "party_votes": 0, "candidates": [], "total": 0})
+            for block in votes["parties"]:
+                if rnd.random() < 0.3:
+                    _mutate_entries(block["candidates"], rnd, entry)
+    sheet = msgspec.convert(doc, Sheet, strict=True)
+    assert check_ballot(sheet, ballot, tps) == reference_ballot_results(sheet, ballot, tps)
+    got = [(next(iter(r.values)), next(iter(r.values.values())))
+           for r in check_arithmetic(sheet) if r.code == "CH-VOTES-LE-CAP"]
+    assert got == reference_cap_results(sheet)

@@ -8,16 +8,16 @@ flagged sheet is kept exactly as signed and the flags say what is wrong.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from enum import StrEnum
 from typing import Protocol
 
 import msgspec
 
-from saksi.election.model import MAX_DPT_PER_TPS, Ballot, Contest, Tps
+from saksi.election.model import MAX_DPT_PER_TPS, Ballot, Candidate, Contest, Tps
 from saksi.errors import InputError
 from saksi.sheets.canonical import decode
-from saksi.sheets.model import LPJ, Sheet, vote_fields
+from saksi.sheets.model import LPJ, Sheet, Votes, vote_fields
 from saksi.sheets.shape import SheetShapeError, shape_problem
 
 __all__ = [
@@ -207,6 +207,8 @@ def check_arithmetic(sheet: Sheet, *, dpt_limit: int | None = MAX_DPT_PER_TPS
             f"voters with disabilities ({sheet.disabled.J}) exceed all voters ({v.B4.J})",
         ))
     cap = v.A.J + v.B2.J + v.B3.J
+    if max(t.C, _most_votes(sheet.votes)) <= cap:
+        return out  # the usual case, without spelling out every field path
     for path, count in [*vote_fields(sheet), ("totals.C", t.C)]:
         if count > cap:
             out.append(_result(
@@ -217,6 +219,18 @@ def check_arithmetic(sheet: Sheet, *, dpt_limit: int | None = MAX_DPT_PER_TPS
                 f"{path} = {count} exceeds the people who could vote at this TPS ({cap})",
             ))
     return out
+
+
+def _most_votes(votes: Votes) -> int:
+    """The largest count of section IV (0 if none)."""
+    most = 0
+    for e in votes.tickets:
+        most = max(most, e.votes)
+    for e in votes.candidates:
+        most = max(most, e.votes)
+    for p in votes.parties:
+        most = max(most, p.party_votes, p.total, *(c.votes for c in p.candidates))
+    return most
 
 
 def _check_votes(sheet: Sheet) -> list[RuleResult]:
@@ -256,6 +270,10 @@ def _check_votes(sheet: Sheet) -> list[RuleResult]:
 # ----------------------------------------------------------------- ballot
 
 
+def _names(candidates: tuple[Candidate, ...]) -> Callable[[], dict[int, str]]:
+    return lambda: {c.number: c.name for c in candidates}
+
+
 def check_ballot(sheet: Sheet, ballot: Ballot, tps: Tps) -> list[RuleResult]:
     """CH-BALLOT: the sheet counts exactly the entries of this TPS's ballot, once each.
 
@@ -282,8 +300,13 @@ def check_ballot(sheet: Sheet, ballot: Ballot, tps: Tps) -> list[RuleResult]:
         where_id += f" (dapil {ballot.dapil.name})"
         where_en += f" (district {ballot.dapil.name})"
 
-    def entries(path: str, numbers: list[int], allowed: Mapping[int, str], what: tuple[str, str]
-                ) -> None:
+    def entries(path: str, numbers: list[int], expected: list[int],
+                labels: Callable[[], Mapping[int, str]], what: tuple[str, str]) -> None:
+        # ``expected``: the ballot's numbers in its order. A sheet listing
+        # exactly those, once each (the usual case), breaks nothing here.
+        if numbers == expected and len(set(expected)) == len(expected):
+            return
+        allowed = labels()
         what_id, what_en = what
         seen = Counter(numbers)
         for i, n in enumerate(numbers):
@@ -306,20 +329,27 @@ def check_ballot(sheet: Sheet, ballot: Ballot, tps: Tps) -> list[RuleResult]:
     v = sheet.votes
     if sheet.contest is Contest.PPWP:
         entries("votes.tickets", [t.number for t in v.tickets],
-                {t.number: f"{t.president} – {t.vice_president}" for t in ballot.tickets},
+                [t.number for t in ballot.tickets],
+                lambda: {t.number: f"{t.president} – {t.vice_president}"
+                         for t in ballot.tickets},
                 ("paslon", "ticket"))
     elif sheet.contest is Contest.DPD:
         entries("votes.candidates", [c.number for c in v.candidates],
-                {c.number: c.name for c in ballot.candidates}, ("calon DPD", "DPD candidate"))
+                [c.number for c in ballot.candidates],
+                _names(ballot.candidates),
+                ("calon DPD", "DPD candidate"))
     else:
         lists = {pl.party.number: pl for pl in ballot.parties}
         entries("votes.parties", [p.number for p in v.parties],
-                {n: pl.party.abbreviation for n, pl in lists.items()}, ("partai", "party"))
+                [pl.party.number for pl in ballot.parties],
+                lambda: {n: pl.party.abbreviation for n, pl in lists.items()},
+                ("partai", "party"))
         for i, p in enumerate(v.parties):
             if p.number in lists:
                 pl = lists[p.number]
                 entries(f"votes.parties[{i}].candidates", [c.number for c in p.candidates],
-                        {c.number: c.name for c in pl.candidates},
+                        [c.number for c in pl.candidates],
+                        _names(pl.candidates),
                         (f"calon partai {p.number} ({pl.party.abbreviation})",
                          f"candidate of party {p.number} ({pl.party.abbreviation})"))
     return out
