@@ -19,28 +19,22 @@ from pathlib import Path
 from nacl.signing import SigningKey, VerifyKey
 
 _BUILD = """
-import random, sys
+import sys
 from pathlib import Path
 from saksi.cli import main
 from saksi.election import Election
 from saksi.ingest import Ingestor
-from saksi.keys import envelope as env
-from saksi.keys.envelope import TYPE_SHEET
-from saksi.keys.hierarchy import load_master
-from saksi.keys.simulation import device_key
-from saksi.sheets.canonical import encode
 from saksi.sheets.generate import generate_sheet
+from saksi.sim.signer import SimSigner
 d, scale = Path(sys.argv[1]), sys.argv[2]
 main(["election", "init", str(d), "--scale", scale, "--seed", "7"])
 main(["keys", "init", str(d)])
-master = load_master(d, None)
+signer = SimSigner(d)
 with Election.open(d) as e, Ingestor.open(d) as ing:
     batch = []
     for t in e.iter_tps():
-        k = device_key(master, t.code)
         for c in e.contests_at(t.code):
-            batch.append(env.encode(env.sign(TYPE_SHEET, encode(
-                generate_sheet(e.ballot(t.code, c), t, 7)), [k])))
+            batch.append(signer.device(generate_sheet(e.ballot(t.code, c), t, 7)))
         if len(batch) > 2000:
             ing.submit_many(batch); batch = []
     ing.submit_many(batch)

@@ -27,7 +27,7 @@ SHEET_MARKER = b'"payloadType":"' + TYPE_SHEET.encode() + b'"'
 
 HEX64 = re.compile(r"\A[0-9a-f]{64}\Z")
 REGION = re.compile(r"\A(?:0|[0-9]{2}|(?:[0-9]{4}|99[0-9A-Z]{2})(?:[0-9]{2}(?:[0-9]{4})?)?)\Z")
-TPS = re.compile(r"\A(?:[0-9]{4}|99[0-9A-Z]{2})[0-9]{9}\Z")
+TPS = re.compile(r"\A(?:[0-9]{13}|99[0-9A-Z]{11})\Z")
 ORIGIN = re.compile(r"\A[!-~]{1,256}\Z")
 
 
@@ -57,7 +57,7 @@ def decode_envelope(raw: bytes) -> Decoded:
         raise FormatError("ENVELOPE-TOO-LARGE")
     try:
         env = _decoder.decode(raw)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, ValueError):  # ValueError: invalid UTF-8
         raise FormatError("ENVELOPE-MALFORMED") from None
     if msgspec.json.encode(env) != raw:
         raise FormatError("ENVELOPE-NONCANONICAL")
@@ -132,7 +132,7 @@ def decode_control(payload_type: str, payload: bytes) -> Control:
     kind = _CONTROL[payload_type]
     try:
         doc = msgspec.json.decode(payload, type=kind)
-    except (msgspec.DecodeError, msgspec.ValidationError):
+    except (msgspec.DecodeError, msgspec.ValidationError, ValueError):
         raise FormatError("PAYLOAD-INVALID") from None
     # fields are declared in sorted order, so the canonical bytes are msgspec's
     if msgspec.json.encode(doc) != payload:

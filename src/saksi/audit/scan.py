@@ -21,7 +21,7 @@ from saksi.audit.envelope import (
     pae,
 )
 from saksi.audit.index import ElectionIndex
-from saksi.audit.sheet import ballot_ok, decode_sheet, flags
+from saksi.audit.sheet import PARTY_CONTESTS, ballot_ok, decode_sheet, flags
 from saksi.audit.tlog import (
     TILE_WIDTH,
     FormatError,
@@ -181,12 +181,12 @@ def check_entry(index: int, raw: bytes, keys: dict[str, bytes]) -> EntryResult:
     v, t = s.votes, s.totals
     cands: tuple[tuple[int, int, int], ...] = ()
     party_only: tuple[tuple[int, int], ...] = ()
-    if v.parties is not None:
+    if s.contest in PARTY_CONTESTS:
         choices = tuple((p.number, p.total) for p in v.parties)
         party_only = tuple((p.number, p.party_votes) for p in v.parties)
         cands = tuple((p.number, c.number, c.votes) for p in v.parties for c in p.candidates)
     else:
-        choices = tuple((e.number, e.votes) for e in (v.tickets or v.candidates or ()))
+        choices = tuple((e.number, e.votes) for e in (v.tickets or v.candidates))
     facts: SheetFacts = (s.tps, s.contest, s.revision, bool((s.reason or "").strip()), ok, fl,
                          (s.voters.A.J, s.voters.B4.J, t.A, t.B, t.C), choices, party_only, cands)
     return (index, TYPE_SHEET, "", signers, verdicts, facts)

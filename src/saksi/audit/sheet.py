@@ -20,7 +20,7 @@ Count = Annotated[int, msgspec.Meta(ge=0, le=10**9)]
 Number = Annotated[int, msgspec.Meta(ge=1, le=999)]
 CONTESTS = ("ppwp", "dpr", "dpd", "dprd-prov", "dprd-kabkota")
 PARTY_CONTESTS = ("dpr", "dprd-prov", "dprd-kabkota")
-TPS_RE = re.compile(r"\A(?:[0-9]{4}|99[0-9A-Z]{2})[0-9]{9}\Z")
+TPS_RE = re.compile(r"\A(?:[0-9]{13}|99[0-9A-Z]{11})\Z")  # sheet-format.md `tps`
 HEX64 = re.compile(r"\A[0-9a-f]{64}\Z")
 MAX_LIST = 100
 MAX_DPT = 300
@@ -60,9 +60,10 @@ class PartyRow(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class Votes(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
-    candidates: list[Entry] | None = None
-    parties: list[PartyRow] | None = None
-    tickets: list[Entry] | None = None
+    # an empty list is written as absent (and absent reads as empty)
+    candidates: list[Entry] = []
+    parties: list[PartyRow] = []
+    tickets: list[Entry] = []
 
 
 class Totals(msgspec.Struct, forbid_unknown_fields=True):
@@ -71,28 +72,29 @@ class Totals(msgspec.Struct, forbid_unknown_fields=True):
     C: Count
 
 
-class Sheet(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
-    # declared in code-point order of the JSON keys: msgspec then writes canonical bytes
+class Sheet(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, kw_only=True):
+    # declared in code-point order of the JSON keys, so msgspec writes canonical bytes
+    # directly (every nested struct is declared in key order too)
     ballots: Ballots
     contest: str
     disabled: LPJ
+    photo_sha256: str | None = None
+    reason: str | None = None
     revision: Annotated[int, msgspec.Meta(ge=1, le=10**9)]
     schema: str
     totals: Totals
     tps: str
     voters: Voters
     votes: Votes
-    photo_sha256: str | None = None
-    reason: str | None = None
 
 
 _decoder = msgspec.json.Decoder(Sheet)
+_encoder = msgspec.json.Encoder()
 
 
-def _encode(s: Sheet) -> bytes:
+def encode_sheet(s: Sheet) -> bytes:
     """Canonical bytes: keys in code-point order, absent optionals omitted."""
-    doc: dict[str, object] = msgspec.to_builtins(s)
-    return msgspec.json.encode(doc, order="sorted")
+    return _encoder.encode(s)
 
 
 def decode_sheet(payload: bytes) -> Sheet:
@@ -101,23 +103,24 @@ def decode_sheet(payload: bytes) -> Sheet:
         raise FormatError("CH-SHAPE")
     try:
         s = _decoder.decode(payload)
-    except (msgspec.DecodeError, msgspec.ValidationError):
+    except (msgspec.DecodeError, msgspec.ValidationError, ValueError):
+        # invalid UTF-8 surfaces as UnicodeDecodeError
         raise FormatError("CH-SHAPE") from None
     if (s.schema != "saksi/c-hasil/v1" or s.contest not in CONTESTS or not TPS_RE.match(s.tps)
             or (s.photo_sha256 is not None and not HEX64.match(s.photo_sha256))
             or (s.reason is not None and len(unicodedata.normalize("NFC", s.reason)) > 500)):
         raise FormatError("CH-SHAPE")
     v = s.votes
-    lists = [x for x in (v.tickets, v.candidates, v.parties) if x is not None]
     wanted = ("tickets" if s.contest == "ppwp" else "candidates" if s.contest == "dpd"
               else "parties")
-    if len(lists) != 1 or getattr(v, wanted) is None:
+    # only the contest's own list may hold entries
+    if any(getattr(v, other) for other in ("tickets", "candidates", "parties")
+           if other != wanted):
         raise FormatError("CH-SHAPE")
-    rows = lists[0]
-    if len(rows) > MAX_LIST or (v.parties is not None
-                                and any(len(p.candidates) > MAX_LIST for p in v.parties)):
+    rows: list[Entry] | list[PartyRow] = getattr(v, wanted)
+    if len(rows) > MAX_LIST or any(len(p.candidates) > MAX_LIST for p in v.parties):
         raise FormatError("CH-SHAPE")
-    if _encode(s) != payload or not _sorted(s):
+    if _encoder.encode(s) != payload or not _sorted(s):
         raise FormatError("CH-CANONICAL")
     return s
 
@@ -128,9 +131,8 @@ def _sorted(s: Sheet) -> bool:
         return False
     seqs: list[list[int]] = []
     for rows in (v.tickets, v.candidates):
-        if rows is not None:
-            seqs.append([e.number for e in rows])
-    if v.parties is not None:
+        seqs.append([e.number for e in rows])
+    if v.parties:
         seqs.append([p.number for p in v.parties])
         seqs.extend([e.number for e in p.candidates] for p in v.parties)
     # equal numbers only occur in sheets CH-BALLOT rejects; their order is not checked here
@@ -157,12 +159,12 @@ class TpsInfo:
 def ballot_ok(s: Sheet, spec: BallotSpec) -> bool:
     v = s.votes
     if s.contest == "ppwp":
-        nums = [e.number for e in v.tickets or ()]
+        nums = [e.number for e in v.tickets]
         return len(nums) == len(set(nums)) and set(nums) == spec.tickets
     if s.contest == "dpd":
-        nums = [e.number for e in v.candidates or ()]
+        nums = [e.number for e in v.candidates]
         return len(nums) == len(set(nums)) and set(nums) == spec.candidates
-    parties = v.parties or []
+    parties = v.parties
     got = {p.number: p for p in parties}
     want = dict(spec.parties)
     if len(got) != len(parties) or set(got) != set(want):
@@ -199,14 +201,14 @@ def flags(s: Sheet, tps: TpsInfo) -> list[str]:
         out.append("CH-USED-EQ-VOTERS")
     v, t = s.votes, s.totals
     counts: list[int]
-    if v.parties is not None:
+    if s.contest in PARTY_CONTESTS:
         section = sum(p.total for p in v.parties)
         broken = any(p.total != p.party_votes + sum(c.votes for c in p.candidates)
                      for p in v.parties)
         counts = [x for p in v.parties for x in (p.party_votes, p.total,
                                                  *(c.votes for c in p.candidates))]
     else:
-        entries = v.tickets if v.tickets is not None else v.candidates or []
+        entries = v.tickets if s.contest == "ppwp" else v.candidates
         section = sum(e.votes for e in entries)
         broken = False
         counts = [e.votes for e in entries]
