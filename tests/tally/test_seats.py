@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import msgspec
 import pytest
 from hypothesis import given
@@ -43,6 +45,27 @@ def test_matches_the_naive_count(votes: dict[int, int], seats: int) -> None:
     assert result == naive(votes, seats)
     parties_with_votes = sum(1 for v in votes.values() if v > 0)
     assert sum(result.values()) == (seats if parties_with_votes else 0)
+
+
+def by_sorted_quotients(votes: dict[int, int], seats: int,
+                        eligible: set[int] | None) -> dict[int, int]:
+    """The definition: the ``seats`` largest (v / (2k + 1), v, -number) of all
+    quotients, as exact fractions."""
+    quotients = sorted(((Fraction(v, 2 * k + 1), v, -n, n) for n, v in votes.items()
+                        if v > 0 and (eligible is None or n in eligible)
+                        for k in range(seats)), reverse=True)
+    out: dict[int, int] = {}
+    for *_, n in quotients[:seats]:
+        out[n] = out.get(n, 0) + 1
+    return out
+
+
+@given(st.dictionaries(st.integers(1, 24), st.integers(0, 40), max_size=12),
+       st.integers(0, 12), st.none() | st.sets(st.integers(1, 24)))
+def test_matches_the_sorted_quotients_with_ties(votes: dict[int, int], seats: int,
+                                                eligible: set[int] | None) -> None:
+    # Small vote counts make equal quotients (and equal votes) common.
+    assert sainte_lague(votes, seats, eligible) == by_sorted_quotients(votes, seats, eligible)
 
 
 @given(st.dictionaries(st.integers(1, 24), st.integers(1, 5000), min_size=1, max_size=10),

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,8 +59,8 @@ from saksi.sheets.rules import CheckResult, RuleResult, parse_and_check
 from saksi.sheets.rules import Verdict as SheetVerdict
 from saksi.store import Batch, DocumentRow, KeyRow, Published, Store, open_store
 from saksi.tally import SheetVersion, Stale, Tally, VersionKey, judge, rank_of
+from saksi.tally.render import RenderCache, render
 from saksi.tally.render import encode as render_encode
-from saksi.tally.render import render
 from saksi.tally.render import touched as touched_docs
 from saksi.tally.shape import NATIONAL, Shape, shape_from_election
 from saksi.tally.tally import Applied
@@ -124,6 +124,7 @@ class Sequencer:
         self.render_interval = RENDER_SECONDS
         self._dirty: set[tuple[str, str]] = set()
         self._last_render = 0.0
+        self._render_cache = RenderCache()
 
     # ------------------------------------------------------------ lifecycle
     @classmethod
@@ -392,7 +393,7 @@ class Sequencer:
         out: list[Published] = []
         as_of = self.tally.as_of_index
         for kind, key in sorted(names):
-            document = render(self.tally, kind, key)
+            document = render(self.tally, kind, key, self._render_cache)
             if kind == "tps":
                 body = self._tps_body(key, render_encode(document), fresh)
             else:
@@ -420,9 +421,7 @@ class Sequencer:
             assert isinstance(idx, int)
             if idx in superseded:
                 d["superseded_by"] = superseded[idx]
-        merged = msgspec.json.decode(tally_doc)
-        merged["documents"] = documents
-        return msgspec.json.encode(merged)
+        return with_documents(tally_doc, documents)
 
     def _publish_all(self) -> None:
         """Render every region, dapil, seat and progress document once (a new
@@ -441,6 +440,15 @@ class Sequencer:
         self.store.commit(Batch(self.store.applied_size(), published=published))
 
 
+def with_documents(tally_doc: bytes, documents: Sequence[Mapping[str, object]]) -> bytes:
+    """The TPS document's JSON object with a last member ``"documents"``.
+
+    The tally's document has no such member, so appending it to the bytes
+    equals decoding the object, adding the member and re-encoding it (tested),
+    without the decode and re-encode."""
+    return b"".join((tally_doc[:-1], b',"documents":', msgspec.json.encode(documents), b"}"))
+
+
 def _key_row(keyid: str, registry: Registry) -> KeyRow:
     rec = registry.key(keyid)
     assert rec is not None
@@ -454,4 +462,4 @@ def _duplicate_receipt(row: DocumentRow) -> Receipt:
                    row.tps, row.contest, duplicate=True)
 
 
-__all__ = ["Sequencer", "etag_of", "now_utc"]
+__all__ = ["Sequencer", "etag_of", "now_utc", "with_documents"]

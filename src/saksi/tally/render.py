@@ -210,10 +210,13 @@ def _choices(names: Iterable[tuple[int, str]], votes: Mapping[int, int],
     for n in votes:  # never hide votes whose name the shape lacks
         named.setdefault(n, f"#{n}")
     den = sum(votes.values())
-    return [Choice(n, name, votes.get(n, 0), f"{votes.get(n, 0)}/{den}",
-                   _bp(votes.get(n, 0), den), _percent(votes.get(n, 0), den),
-                   None if party_only is None else party_only.get(n, 0))
-            for n, name in sorted(named.items())]
+    get = votes.get
+    out: list[Choice] = []
+    for n, name in sorted(named.items()):
+        v = get(n, 0)
+        out.append(Choice(n, name, v, f"{v}/{den}", _bp(v, den), _percent(v, den),
+                          None if party_only is None else party_only.get(n, 0)))
+    return out
 
 
 def _region_ref(r: Region) -> RegionRef:
@@ -254,7 +257,71 @@ def _sheet_choices(shape: Shape, contest: Contest, tps: str, sheet: Sheet) -> li
 
 
 # ------------------------------------------------------------------ documents
-def region_document(tally: Tally, contest: Contest, code: str) -> RegionDocument:
+class RenderCache:
+    """Pieces of region documents kept between renders by one long-lived
+    renderer (the sequencer), so re-rendering a region costs what changed.
+
+    A piece built from an aggregate is reused while the aggregate is the same
+    object at the same :attr:`Aggregate.version`; a TPS row while the TPS's
+    current version is the same history entry. The documents are therefore
+    exactly those rendered without a cache. TPS rows are bounded (dropped all
+    at once past ``max_rows``: they are rebuilt on demand).
+    """
+
+    def __init__(self, max_rows: int = 200_000) -> None:
+        self.max_rows = max_rows
+        self.children: dict[tuple[Contest, str], tuple[Aggregate, int, Child]] = {}
+        self.choices: dict[tuple[Contest, str], tuple[Aggregate, int, list[Choice]]] = {}
+        self.rows: dict[tuple[str, Contest], tuple[HistoryEntry, Sheet, TpsChild]] = {}
+
+
+def _cached_choices(cache: RenderCache | None, shape: Shape, contest: Contest, region: str,
+                    a: Aggregate) -> list[Choice]:
+    if cache is None:
+        return _aggregate_choices(shape, contest, region, a)
+    hit = cache.choices.get((contest, region))
+    if hit is not None and hit[0] is a and hit[1] == a.version:
+        return hit[2]
+    choices = _aggregate_choices(shape, contest, region, a)
+    cache.choices[contest, region] = (a, a.version, choices)
+    return choices
+
+
+def _child(cache: RenderCache | None, shape: Shape, contest: Contest, code: str,
+           a: Aggregate) -> Child:
+    if cache is not None:
+        hit = cache.children.get((contest, code))
+        if hit is not None and hit[0] is a and hit[1] == a.version:
+            return hit[2]
+    child = Child(_region_ref(shape.regions[code]), _progress(a), _figures(a),
+                  _cached_choices(cache, shape, contest, code, a))
+    if cache is not None:
+        cache.children[contest, code] = (a, a.version, child)
+    return child
+
+
+def _tps_row(cache: RenderCache | None, shape: Shape, contest: Contest, t: str,
+             current: tuple[HistoryEntry, Sheet]) -> TpsChild:
+    entry, sheet = current
+    if cache is not None:
+        hit = cache.rows.get((t, contest))
+        if hit is not None and hit[0] is entry and hit[1] is sheet:
+            return hit[2]
+    tot = sheet.totals
+    row = TpsChild(
+        t, shape.tps[t].name, "flagged" if entry.flagged else "current", entry.index,
+        entry.revision, entry.flags,
+        Figures(sheet.voters.A.J, sheet.voters.B4.J, tot.A, tot.B, tot.C),
+        _sheet_choices(shape, contest, t, sheet))
+    if cache is not None:
+        if len(cache.rows) >= cache.max_rows:
+            cache.rows.clear()
+        cache.rows[t, contest] = (entry, sheet, row)
+    return row
+
+
+def region_document(tally: Tally, contest: Contest, code: str,
+                    cache: RenderCache | None = None) -> RegionDocument:
     shape = tally.shape
     region = shape.region(code)
     a = tally.aggregate(contest, code)
@@ -265,8 +332,7 @@ def region_document(tally: Tally, contest: Contest, code: str) -> RegionDocument
     for child in shape.children.get(code, ()):
         ca = tally.aggregate(contest, child)
         if ca.sheets_expected:
-            children.append(Child(_region_ref(shape.regions[child]), _progress(ca),
-                                  _figures(ca), _aggregate_choices(shape, contest, child, ca)))
+            children.append(_child(cache, shape, contest, child, ca))
     tps_rows: list[TpsChild] = []
     if region.level is Level.DESA:
         for t in shape.tps_of_desa.get(code, ()):
@@ -276,20 +342,14 @@ def region_document(tally: Tally, contest: Contest, code: str) -> RegionDocument
             if cur is None:
                 tps_rows.append(TpsChild(t, shape.tps[t].name, "missing"))
                 continue
-            entry, sheet = cur
-            tot = sheet.totals
-            tps_rows.append(TpsChild(
-                t, shape.tps[t].name, "flagged" if entry.flagged else "current", entry.index,
-                entry.revision, entry.flags,
-                Figures(sheet.voters.A.J, sheet.voters.B4.J, tot.A, tot.B, tot.C),
-                _sheet_choices(shape, contest, t, sheet)))
+            tps_rows.append(_tps_row(cache, shape, contest, t, cur))
     dapils = [] if not contest.is_party_contest else [
         DapilRef(d, shape.dapils[d].name, shape.dapils[d].seats)
         for d in shape.dapils_in(contest, code)]
     return RegionDocument(
         contest=contest, region=_region_ref(region), parent=region.parent or None,
         as_of_index=tally.as_of_index, progress=_progress(a), totals=_figures(a),
-        choices=_aggregate_choices(shape, contest, code, a), children=children,
+        choices=_cached_choices(cache, shape, contest, code, a), children=children,
         tps=tps_rows, dapils=dapils)
 
 
@@ -361,12 +421,13 @@ def seats_document(tally: Tally, contest: Contest) -> SeatsDocument:
 
 
 # ------------------------------------------------------------------ dispatch
-def render(tally: Tally, kind: str, key: str) -> Document:
-    """The document ``(kind, key)`` as :func:`touched` names it."""
+def render(tally: Tally, kind: str, key: str, cache: RenderCache | None = None) -> Document:
+    """The document ``(kind, key)`` as :func:`touched` names it (``cache``: a
+    :class:`RenderCache` kept by a renderer of the same tally over time)."""
     try:
         if kind == "region":
             contest, _, code = key.partition("/")
-            return region_document(tally, Contest(contest), code)
+            return region_document(tally, Contest(contest), code, cache)
         if kind == "seats":
             return seats_document(tally, Contest(key))
     except ValueError:
@@ -414,7 +475,7 @@ def touched(applied: Iterable[Applied], shape: Shape | None = None) -> set[tuple
 
 
 __all__ = [
-    "SCHEMA", "DapilDocument", "Document", "ProgressDocument", "RegionDocument",
+    "SCHEMA", "DapilDocument", "Document", "ProgressDocument", "RegionDocument", "RenderCache",
     "SeatsDocument", "TpsDocument", "choice_names", "dapil_document", "encode",
     "progress_document", "region_document", "render", "seats_document", "touched",
     "tps_document",

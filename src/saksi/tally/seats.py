@@ -14,7 +14,6 @@ as a projection, never as the result.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from fractions import Fraction
 
 import msgspec
 
@@ -36,14 +35,20 @@ def sainte_lague(votes: Mapping[int, int], seats: int,
         raise ValueError("seats must be >= 0")
     allowed = None if eligible is None else set(eligible)
     parties = [(n, v) for n, v in votes.items() if v > 0 and (allowed is None or n in allowed)]
-    # Each party's quotients strictly decrease, so the `seats` largest quotients
-    # overall are exactly what seat-by-seat allocation would pick.
-    quotients = [(Fraction(v, 2 * k + 1), v, -n, n)
-                 for n, v in parties for k in range(seats)]
-    quotients.sort(reverse=True)
+    # Seat by seat: the highest quotient v / (2s + 1) wins (compared exactly by
+    # cross-multiplying), ties to more votes, then to the lower number.
     result: dict[int, int] = {}
-    for *_, n in quotients[:seats]:
-        result[n] = result.get(n, 0) + 1
+    if not parties:
+        return result
+    for _ in range(seats):
+        best_n, best_v, best_d = 0, 0, 0
+        for n, v in parties:
+            d = 2 * result.get(n, 0) + 1
+            lhs, rhs = v * best_d, best_v * d
+            if best_d == 0 or lhs > rhs or (
+                    lhs == rhs and (v > best_v or (v == best_v and n < best_n))):
+                best_n, best_v, best_d = n, v, d
+        result[best_n] = result.get(best_n, 0) + 1
     return result
 
 

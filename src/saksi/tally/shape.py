@@ -78,6 +78,10 @@ class Shape:
     expected: dict[tuple[Contest, str], int] = field(default_factory=dict)  # by region
     expected_dapil: dict[str, int] = field(default_factory=dict)
     fingerprint: str = ""
+    # dapils_in answers, memoised: the shape never changes and renderers ask
+    # the same (contest, region) on every re-render.
+    _dapils_in: dict[tuple[Contest, str], list[str]] = field(
+        default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def build(cls, *, regions: Iterable[Region], tps: Iterable[TpsShape],
@@ -164,6 +168,12 @@ class Shape:
 
     def dapils_in(self, contest: Contest, region: str) -> list[str]:
         """The dapil of ``contest`` that hold at least one TPS of ``region``."""
+        memo = self._dapils_in.get((contest, region))
+        if memo is None:
+            memo = self._dapils_in[contest, region] = self._find_dapils(contest, region)
+        return list(memo)
+
+    def _find_dapils(self, contest: Contest, region: str) -> list[str]:
         found: set[str] = set()
         for d in self.dapils.values():
             if d.contest is contest and any(

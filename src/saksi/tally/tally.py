@@ -54,7 +54,7 @@ class Aggregate:
     __slots__ = (
         "candidates", "choices", "dpt", "flagged_votes", "invalid", "party_only",
         "sheets_counted", "sheets_expected", "sheets_flagged", "sheets_in", "total",
-        "tps_in", "tps_total", "valid", "voters",
+        "tps_in", "tps_total", "valid", "version", "voters",
     )
 
     def __init__(self, expected: int) -> None:
@@ -75,6 +75,9 @@ class Aggregate:
         # Party contests, dapil aggregates only: party × CANDIDATE_KEY + number
         # (an int key is cheaper than a tuple on the hot path); see candidate_votes.
         self.candidates: dict[int, int] = {}
+        # Bumped by every change, so renderers can reuse what they built from
+        # an unchanged aggregate (not part of the state or of equality).
+        self.version = 0
 
     def candidate_votes(self, party: int, number: int) -> int:
         return self.candidates.get(party * CANDIDATE_KEY + number, 0)
@@ -316,6 +319,8 @@ class Tally:
                            None if old is None else old.index, False, dapil)
         entry.why = verdict.why
         counted_changed = not version.flagged
+        for a in slot.aggs:
+            a.version += 1
         if old is None:
             for a in slot.aggs:
                 a.sheets_in += 1
