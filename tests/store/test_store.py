@@ -120,3 +120,18 @@ def test_documents_round_trip(store: Store, rows: list[tuple[str, bytes, bool, i
     store.commit(Batch(start + len(rows), documents=written))
     for row in written:
         assert store.document(row.index) == row
+
+
+def test_lookups_by_many_leaves_and_tps_span_chunks(store: Store) -> None:
+    # More values than one IN (…) list holds; duplicates and unknowns asked too.
+    tps_codes = [f"32730110010{n:02d}" for n in range(30)]
+    rows = [doc(i, tps_codes[i % 30]) for i in range(1, 1201)]
+    store.commit(Batch(1201, documents=rows))
+    asked = [r.leaf_hash for r in rows] + [rows[0].leaf_hash, "ff" * 32]
+    found = store.by_leaf(asked)
+    assert found == {r.leaf_hash: r for r in rows}
+    many = store.documents_of_tps_many([*tps_codes, "3273011001999"])
+    assert many["3273011001999"] == []
+    for code in tps_codes:
+        assert many[code] == store.documents_of_tps(code)
+        assert [r.index for r in many[code]] == sorted(r.index for r in many[code])

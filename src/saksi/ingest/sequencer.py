@@ -392,20 +392,29 @@ class Sequencer:
                 ) -> list[Published]:
         out: list[Published] = []
         as_of = self.tally.as_of_index
-        for kind, key in sorted(names):
+        ordered = sorted(names)
+        tps_codes = [key for kind, key in ordered if kind == "tps"]
+        stored = self.store.documents_of_tps_many(tps_codes) if tps_codes else {}
+        new_rows: dict[str, list[DocumentRow]] = {}
+        for r in fresh:
+            if r.tps is not None:
+                new_rows.setdefault(r.tps, []).append(r)
+        for kind, key in ordered:
             document = render(self.tally, kind, key, self._render_cache)
             if kind == "tps":
-                body = self._tps_body(key, render_encode(document), fresh)
+                body = self._tps_body(key, render_encode(document), stored.get(key, []),
+                                      new_rows.get(key, []))
             else:
                 body = render_encode(document)
             out.append(Published(kind, key, etag_of(body), as_of, body))
         return out
 
-    def _tps_body(self, code: str, tally_doc: bytes, fresh: Sequence[DocumentRow]) -> bytes:
+    def _tps_body(self, code: str, tally_doc: bytes, stored: Sequence[DocumentRow],
+                  fresh: Sequence[DocumentRow]) -> bytes:
         """The tally's TPS document plus every signed document of the TPS: the
         exact envelope (signatures included), its receipt fields and time."""
-        rows = {r.index: r for r in self.store.documents_of_tps(code)}
-        rows.update({r.index: r for r in fresh if r.tps == code})
+        rows = {r.index: r for r in stored}
+        rows.update({r.index: r for r in fresh})
         documents = [{
             "index": r.index, "leaf_hash": r.leaf_hash, "contest": r.contest,
             "revision": r.revision, "rank": r.rank, "signer": r.signer, "role": r.role,

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from saksi.errors import InputError, StateError
 
 SCHEMA_VERSION = 1
+_IN_CHUNK = 500  # values per IN (…) list: under SQLite's default parameter limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,12 +227,29 @@ class Store:
     def by_leaf(self, leaf_hashes: Sequence[str]) -> dict[str, DocumentRow]:
         """Documents already accepted with these leaf hashes (idempotence)."""
         found: dict[str, DocumentRow] = {}
-        for leaf in dict.fromkeys(leaf_hashes):
-            rows = self._rows(f"SELECT {_DOC_COLUMNS} FROM documents WHERE leaf_hash = ?",  # noqa: S608 (constant column list)
-                              (leaf,))
-            if rows:
-                found[leaf] = _doc_row(rows[0])
+        unique = list(dict.fromkeys(leaf_hashes))
+        for start in range(0, len(unique), _IN_CHUNK):
+            chunk = unique[start:start + _IN_CHUNK]
+            marks = ", ".join("?" for _ in chunk)
+            for r in self._rows(f"SELECT {_DOC_COLUMNS} FROM documents "  # noqa: S608 (constant column list, placeholders only)
+                                f"WHERE leaf_hash IN ({marks})", chunk):
+                row = _doc_row(r)
+                found[row.leaf_hash] = row
         return found
+
+    def documents_of_tps_many(self, codes: Sequence[str]) -> dict[str, list[DocumentRow]]:
+        """:meth:`documents_of_tps` for several TPS in one query per chunk."""
+        out: dict[str, list[DocumentRow]] = {c: [] for c in codes}
+        unique = list(out)
+        for start in range(0, len(unique), _IN_CHUNK):
+            chunk = unique[start:start + _IN_CHUNK]
+            marks = ", ".join("?" for _ in chunk)
+            for r in self._rows(f"SELECT {_DOC_COLUMNS} FROM documents "  # noqa: S608 (constant column list, placeholders only)
+                                f"WHERE tps IN ({marks}) ORDER BY idx", chunk):
+                row = _doc_row(r)
+                assert row.tps is not None
+                out[row.tps].append(row)
+        return out
 
     def documents_of_tps(self, tps: str) -> list[DocumentRow]:
         return [_doc_row(r) for r in self._rows(
@@ -279,38 +297,46 @@ class Store:
         """Apply one sequenced batch atomically. Re-applying rows that exist
         (a log tail replayed after a crash) is harmless."""
         with self._transaction() as cur:
+            # executemany: one prepared statement per kind of row (the batch is
+            # one transaction either way).
             ins = self._q(f"INSERT INTO documents ({_DOC_COLUMNS}) VALUES "  # noqa: S608 (constant column list)
                           "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                           "ON CONFLICT (idx) DO NOTHING")
-            for d in batch.documents:
-                cur.execute(ins, (d.index, d.leaf_hash, d.payload_type, d.verdict,
-                                  d.flags.decode(), d.received_at, d.entry, d.tps, d.contest,
-                                  d.revision, d.rank, d.signer, d.role, d.reason,
-                                  d.superseded_by))
+            _many(cur, ins, [(d.index, d.leaf_hash, d.payload_type, d.verdict,
+                              d.flags.decode(), d.received_at, d.entry, d.tps, d.contest,
+                              d.revision, d.rank, d.signer, d.role, d.reason,
+                              d.superseded_by) for d in batch.documents])
             upd = self._q("UPDATE documents SET superseded_by = ? WHERE idx = ?")
-            for old, new in batch.superseded:
-                cur.execute(upd, (new, old))
+            _many(cur, upd, [(new, old) for old, new in batch.superseded])
             kins = self._q("INSERT INTO keys (keyid, public_key, role, scope, valid_from, "
                            "revoked_at) VALUES (?, ?, ?, ?, ?, ?) "
                            "ON CONFLICT (keyid) DO NOTHING")
-            for k in batch.keys:
-                cur.execute(kins, (k.keyid, k.public_key, k.role, k.scope, k.valid_from,
-                                   k.revoked_at))
+            _many(cur, kins, [(k.keyid, k.public_key, k.role, k.scope, k.valid_from,
+                               k.revoked_at) for k in batch.keys])
             rev = self._q("UPDATE keys SET revoked_at = ? WHERE keyid = ?")
-            for keyid, index in batch.revocations:
-                cur.execute(rev, (index, keyid))
+            _many(cur, rev, [(index, keyid) for keyid, index in batch.revocations])
             pub = self._q("INSERT INTO published (kind, key, etag, as_of_index, body) "
                           "VALUES (?, ?, ?, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET "
                           "etag = excluded.etag, as_of_index = excluded.as_of_index, "
                           "body = excluded.body")
-            for p in batch.published:
-                cur.execute(pub, (p.kind, p.key, p.etag, p.as_of_index, p.body))
+            _many(cur, pub, [(p.kind, p.key, p.etag, p.as_of_index, p.body)
+                             for p in batch.published])
             st = self._q("INSERT INTO state (name, num, data) VALUES (?, ?, ?) "
                          "ON CONFLICT (name) DO UPDATE SET num = excluded.num, "
                          "data = excluded.data")
             cur.execute(st, ("applied", batch.applied_size, None))
             if batch.snapshot is not None:
                 cur.execute(st, ("snapshot", batch.applied_size, batch.snapshot))
+
+
+def _many(conn: _Conn, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    if not rows:
+        return
+    if isinstance(conn, sqlite3.Connection):
+        conn.executemany(sql, rows)
+        return
+    with conn.cursor() as cur:  # type: ignore[attr-defined]  # psycopg
+        cur.executemany(sql, rows)
 
 
 class _Tx:
