@@ -62,6 +62,8 @@ class ElectionIndex:
     tickets: frozenset[int]
     _dapil_regions: dict[str, dict[str, str]] = field(default_factory=dict)
     _ballots: dict[str, BallotSpec] = field(default_factory=dict)
+    _tps: dict[str, TpsInfo] = field(default_factory=dict)
+    _specs: dict[tuple[str, str], BallotSpec | None] = field(default_factory=dict)
 
     @classmethod
     def open(cls, directory: Path) -> ElectionIndex:
@@ -79,9 +81,14 @@ class ElectionIndex:
         return idx
 
     def tps(self, code: str) -> TpsInfo | None:
-        row = self.conn.execute("SELECT name, dpt_l, dpt_p FROM tps WHERE code = ?",
-                                (code,)).fetchone()
-        return None if row is None else TpsInfo(str(row[0]), int(row[1]), int(row[2]))
+        info = self._tps.get(code)
+        if info is None:
+            row = self.conn.execute("SELECT name, dpt_l, dpt_p FROM tps WHERE code = ?",
+                                    (code,)).fetchone()
+            if row is None:
+                return None
+            info = self._tps[code] = TpsInfo(str(row[0]), int(row[1]), int(row[2]))
+        return info
 
     def dapil_of(self, tps: str, contest: str) -> str | None:
         """The dapil whose region is the longest prefix of the TPS code (None for ppwp)."""
@@ -93,8 +100,18 @@ class ElectionIndex:
         return None
 
     def ballot(self, tps: str, contest: str) -> BallotSpec | None:
+        """The ballot of ``contest`` at ``tps`` (None where the TPS does not hold it)."""
+        key = (tps[:10], contest)
+        if key in self._specs:
+            return self._specs[key]
+        spec = self._specs[key] = self._ballot(tps, contest)
+        return spec
+
+    def _ballot(self, tps: str, contest: str) -> BallotSpec | None:
+        if contest not in contests_at(tps):
+            return None
         if contest == "ppwp":
-            return BallotSpec(tickets=self.tickets)
+            return BallotSpec(contest, sorted(self.tickets))
         dapil = self.dapil_of(tps, contest)
         if dapil is None:
             return None
@@ -103,12 +120,13 @@ class ElectionIndex:
             rows = self.conn.execute(
                 "SELECT party, number FROM candidates WHERE dapil = ?", (dapil,)).fetchall()
             if contest == "dpd":
-                spec = BallotSpec(candidates=frozenset(int(n) for _, n in rows))
+                spec = BallotSpec(contest, sorted(int(n) for _, n in rows))
             else:
-                by: dict[int, set[int]] = {}
+                by: dict[int, list[int]] = {}
                 for p, n in rows:
-                    by.setdefault(int(p), set()).add(int(n))
-                spec = BallotSpec(parties=tuple(sorted((p, frozenset(s)) for p, s in by.items())))
+                    by.setdefault(int(p), []).append(int(n))
+                parties = sorted(by)
+                spec = BallotSpec(contest, parties, [sorted(by[p]) for p in parties])
             self._ballots[dapil] = spec
         return spec
 
@@ -116,6 +134,10 @@ class ElectionIndex:
     def all_tps(self) -> list[tuple[str, int]]:
         return [(str(c), int(men) + int(women)) for c, men, women in
                 self.conn.execute("SELECT code, dpt_l, dpt_p FROM tps ORDER BY code")]
+
+    def tps_per_desa(self) -> dict[str, int]:
+        return {str(d): int(n) for d, n in self.conn.execute(
+            "SELECT substr(code, 1, 10), count(*) FROM tps GROUP BY 1")}
 
     def dapils(self) -> dict[str, tuple[str, int]]:
         return {str(c): (str(k), int(s)) for c, k, s in

@@ -36,9 +36,10 @@ class Current(msgspec.Struct, array_like=True):
     revision: int
     flags: list[str]
     figures: tuple[int, int, int, int, int]
-    choices: list[tuple[int, int]]
-    party_only: list[tuple[int, int]]
-    candidates: list[tuple[int, int, int]]
+    # vote lists in the order of the TPS's ballot (index.ElectionIndex.ballot)
+    choices: list[int]
+    party_only: list[int]
+    candidates: list[int]
     versions: int = 1  # accepted versions so far (history length without stale ones)
 
 
@@ -231,6 +232,5 @@ class Replay:
                             expected=[old.rank, old.revision], published=[rank, revision],
                             **where)
             return
-        self.s.current[key] = Current(index, rank, revision, list(flags), f[6], list(f[7]),
-                                      list(f[8]), list(f[9]),
+        self.s.current[key] = Current(index, rank, revision, list(flags), f[6], f[7], f[8], f[9],
                                       1 if old is None else old.versions + 1)

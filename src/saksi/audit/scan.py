@@ -21,7 +21,7 @@ from saksi.audit.envelope import (
     pae,
 )
 from saksi.audit.index import ElectionIndex
-from saksi.audit.sheet import PARTY_CONTESTS, ballot_ok, decode_sheet, flags
+from saksi.audit.sheet import assess, decode_sheet, in_canonical_order
 from saksi.audit.tlog import (
     TILE_WIDTH,
     FormatError,
@@ -118,11 +118,10 @@ ELECTION_DIR: list[Path] = []
 EntryResult = tuple[int, str, str, tuple[str, ...], tuple[int, ...], object]
 # payload facts of a sheet:
 # (tps, contest, revision, has_reason, ballot_ok (-1 unknown TPS/contest), flags,
-#  (dpt, voters, valid, invalid, total), choices ((n, votes)…), party_only ((n, v)…),
-#  candidates ((party, n, votes)…))
+#  (dpt, voters, valid, invalid, total), votes per choice, party-only votes, candidate
+#  votes) — vote lists in the order of the TPS's BallotSpec (index.ballot)
 SheetFacts = tuple[str, str, int, bool, int, tuple[str, ...], tuple[int, int, int, int, int],
-                   tuple[tuple[int, int], ...], tuple[tuple[int, int], ...],
-                   tuple[tuple[int, int, int], ...]]
+                   list[int], list[int], list[int]]
 
 
 def _index() -> ElectionIndex:
@@ -162,33 +161,25 @@ def check_entry(index: int, raw: bytes, keys: dict[str, bytes]) -> EntryResult:
         except FormatError as exc:
             return (index, env.payload_type, str(exc), signers, verdicts, None)
         return (index, env.payload_type, "", signers, verdicts, doc)
-    assert env.payload_type == TYPE_SHEET
     try:
-        s = decode_sheet(env.payload)
+        sh = decode_sheet(env.payload, check_order=False)
     except FormatError as exc:
         return (index, TYPE_SHEET, str(exc), signers, verdicts, None)
     idx = _index()
-    tps = idx.tps(s.tps)
-    spec = idx.ballot(s.tps, s.contest) if tps is not None else None
-    from saksi.audit.index import contests_at
-
-    if tps is None or s.contest not in contests_at(s.tps) or spec is None:
-        ok = -1
-        fl: tuple[str, ...] = ()
-    else:
-        ok = int(ballot_ok(s, spec))
-        fl = tuple(flags(s, tps))
-    v, t = s.votes, s.totals
-    cands: tuple[tuple[int, int, int], ...] = ()
-    party_only: tuple[tuple[int, int], ...] = ()
-    if s.contest in PARTY_CONTESTS:
-        choices = tuple((p.number, p.total) for p in v.parties)
-        party_only = tuple((p.number, p.party_votes) for p in v.parties)
-        cands = tuple((p.number, c.number, c.votes) for p in v.parties for c in p.candidates)
-    else:
-        choices = tuple((e.number, e.votes) for e in (v.tickets or v.candidates))
-    facts: SheetFacts = (s.tps, s.contest, s.revision, bool((s.reason or "").strip()), ok, fl,
-                         (s.voters.A.J, s.voters.B4.J, t.A, t.B, t.C), choices, party_only, cands)
+    tps = idx.tps(sh.tps)
+    spec = idx.ballot(sh.tps, sh.contest) if tps is not None else None
+    if tps is None or spec is None:
+        if not in_canonical_order(sh):
+            return (index, TYPE_SHEET, "CH-CANONICAL", signers, verdicts, None)
+        facts: SheetFacts = (sh.tps, sh.contest, sh.revision, False, -1, (), (0, 0, 0, 0, 0),
+                             [], [], [])
+        return (index, TYPE_SHEET, "", signers, verdicts, facts)
+    ok, fl, choices, party_only, cands = assess(sh, spec, tps)
+    if not ok and not in_canonical_order(sh):
+        return (index, TYPE_SHEET, "CH-CANONICAL", signers, verdicts, None)
+    t = sh.totals
+    facts = (sh.tps, sh.contest, sh.revision, bool((sh.reason or "").strip()), int(ok), fl,
+             (sh.voters.A.J, sh.voters.B4.J, t.A, t.B, t.C), choices, party_only, cands)
     return (index, TYPE_SHEET, "", signers, verdicts, facts)
 
 

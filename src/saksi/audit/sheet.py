@@ -6,10 +6,9 @@
 
 from __future__ import annotations
 
-import itertools
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 import msgspec
@@ -97,8 +96,12 @@ def encode_sheet(s: Sheet) -> bytes:
     return _encoder.encode(s)
 
 
-def decode_sheet(payload: bytes) -> Sheet:
-    """The sheet in ``payload``; FormatError('CH-SHAPE' | 'CH-CANONICAL') otherwise."""
+def decode_sheet(payload: bytes, *, check_order: bool = True) -> Sheet:
+    """The sheet in ``payload``; FormatError('CH-SHAPE' | 'CH-CANONICAL') otherwise.
+
+    ``check_order=False`` leaves the ballot-order part of canonical form to the caller
+    (``assess`` gets it for free while comparing with the ballot; then call
+    ``in_canonical_order`` when it reports a mismatch)."""
     if len(payload) > 65_536:
         raise FormatError("CH-SHAPE")
     try:
@@ -118,35 +121,41 @@ def decode_sheet(payload: bytes) -> Sheet:
            if other != wanted):
         raise FormatError("CH-SHAPE")
     rows: list[Entry] | list[PartyRow] = getattr(v, wanted)
-    if len(rows) > MAX_LIST or any(len(p.candidates) > MAX_LIST for p in v.parties):
+    if len(rows) > MAX_LIST or (v.parties and max([len(p.candidates) for p in v.parties])
+                                > MAX_LIST):
         raise FormatError("CH-SHAPE")
-    if _encoder.encode(s) != payload or not _sorted(s):
+    if s.reason is not None and unicodedata.normalize("NFC", s.reason) != s.reason:
+        raise FormatError("CH-CANONICAL")
+    if _encoder.encode(s) != payload or (check_order and not in_canonical_order(s)):
         raise FormatError("CH-CANONICAL")
     return s
 
 
-def _sorted(s: Sheet) -> bool:
+def in_canonical_order(s: Sheet) -> bool:
     v = s.votes
-    if s.reason is not None and unicodedata.normalize("NFC", s.reason) != s.reason:
-        return False
-    seqs: list[list[int]] = []
-    for rows in (v.tickets, v.candidates):
-        seqs.append([e.number for e in rows])
-    if v.parties:
-        seqs.append([p.number for p in v.parties])
-        seqs.extend([e.number for e in p.candidates] for p in v.parties)
     # equal numbers only occur in sheets CH-BALLOT rejects; their order is not checked here
-    return all(a <= b for seq in seqs for a, b in itertools.pairwise(seq))
+    seqs = [[e.number for e in v.tickets], [e.number for e in v.candidates],
+            [p.number for p in v.parties]]
+    seqs += ([e.number for e in p.candidates] for p in v.parties)
+    return all(seq == sorted(seq) for seq in seqs)
 
 
 # ------------------------------------------------------------------ rules
 @dataclass(frozen=True, slots=True)
 class BallotSpec:
-    """What section IV must list at one TPS for one contest."""
+    """What section IV must list at one TPS for one contest, in ballot order.
 
-    tickets: frozenset[int] = frozenset()  # ppwp
-    candidates: frozenset[int] = frozenset()  # dpd
-    parties: tuple[tuple[int, frozenset[int]], ...] = ()  # party contests
+    ``numbers`` are the tickets (ppwp), the DPD candidates, or the parties;
+    ``candidates[i]`` are the list of party ``numbers[i]`` (party contests)."""
+
+    contest: str
+    numbers: list[int]
+    candidates: list[list[int]] = field(default_factory=list)
+
+    @property
+    def flat_candidates(self) -> list[tuple[int, int]]:
+        """(party, candidate) in the order of an assessed sheet's candidate votes."""
+        return [(p, c) for p, cs in zip(self.numbers, self.candidates, strict=True) for c in cs]
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,71 +165,73 @@ class TpsInfo:
     dpt_p: int
 
 
-def ballot_ok(s: Sheet, spec: BallotSpec) -> bool:
+# (matches the ballot, flags, votes per choice, party-only votes, candidate votes), the
+# vote lists aligned with the BallotSpec (candidates flattened party by party)
+Assessed = tuple[bool, tuple[str, ...], list[int], list[int], list[int]]
+
+
+def assess(s: Sheet, spec: BallotSpec, tps: TpsInfo) -> Assessed:
+    """Section IV against the ballot (CH-BALLOT) and every flag rule (sheet-format.md §3).
+
+    One pass per list: per-sheet Python work is what bounds the verifier's speed."""
     v = s.votes
-    if s.contest == "ppwp":
-        nums = [e.number for e in v.tickets]
-        return len(nums) == len(set(nums)) and set(nums) == spec.tickets
-    if s.contest == "dpd":
-        nums = [e.number for e in v.candidates]
-        return len(nums) == len(set(nums)) and set(nums) == spec.candidates
-    parties = v.parties
-    got = {p.number: p for p in parties}
-    want = dict(spec.parties)
-    if len(got) != len(parties) or set(got) != set(want):
-        return False
-    for n, p in got.items():
-        nums = [e.number for e in p.candidates]
-        if len(nums) != len(set(nums)) or set(nums) != want[n]:
-            return False
-    return True
-
-
-def flags(s: Sheet, tps: TpsInfo) -> list[str]:
-    """The flag rules that fire (docs/sheet-format.md §3), in table order, each once."""
+    party_only: list[int] = []
+    cands: list[int] = []
+    broken = False
+    if s.contest in PARTY_CONTESTS:
+        parties = v.parties
+        if [p.number for p in parties] != spec.numbers:
+            return (False, (), [], [], [])
+        choices = [p.total for p in parties]
+        party_only = [p.party_votes for p in parties]
+        top = max(choices + party_only, default=0)
+        for p, want in zip(parties, spec.candidates, strict=True):
+            cs = p.candidates
+            if [c.number for c in cs] != want:
+                return (False, (), [], [], [])
+            votes = [c.votes for c in cs]
+            if p.total != p.party_votes + sum(votes):
+                broken = True
+            cands += votes
+        top = max(top, max(cands, default=0))
+    else:
+        rows = v.tickets if s.contest == "ppwp" else v.candidates
+        if [e.number for e in rows] != spec.numbers:
+            return (False, (), [], [], [])
+        choices = [e.votes for e in rows]
+        top = max(choices, default=0)
     out: list[str] = []
     vo = s.voters
-    rows = (vo.A, vo.B1, vo.B2, vo.B3, vo.B4, s.disabled)
-    if any(r.J != r.L + r.P for r in rows):
+    a, b1, b2, b3, b4, d = vo.A, vo.B1, vo.B2, vo.B3, vo.B4, s.disabled
+    if (a.J != a.L + a.P or b1.J != b1.L + b1.P or b2.J != b2.L + b2.P
+            or b3.J != b3.L + b3.P or b4.J != b4.L + b4.P or d.J != d.L + d.P):
         out.append("CH-LP-SUM")
-    if any(getattr(vo.B4, k) != getattr(vo.B1, k) + getattr(vo.B2, k) + getattr(vo.B3, k)
-           for k in "LPJ"):
+    if (b4.L != b1.L + b2.L + b3.L or b4.P != b1.P + b2.P + b3.P
+            or b4.J != b1.J + b2.J + b3.J):
         out.append("CH-B4-SUM")
-    if any(getattr(vo.B1, k) > getattr(vo.A, k) for k in "LPJ"):
+    if b1.L > a.L or b1.P > a.P or b1.J > a.J:
         out.append("CH-B1-LE-A")
-    if not tps.name.upper().startswith("POS") and vo.A.J > MAX_DPT:
+    if a.J > MAX_DPT and not tps.name.upper().startswith("POS"):
         out.append("CH-DPT-MAX")
-    if (tps.dpt_l, tps.dpt_p, tps.dpt_l + tps.dpt_p) != (vo.A.L, vo.A.P, vo.A.J):
+    if tps.dpt_l != a.L or tps.dpt_p != a.P or tps.dpt_l + tps.dpt_p != a.J:
         out.append("CH-A-EQ-DPT")
-    b = s.ballots
-    if b.received != b.used + b.damaged + b.unused:
+    bal = s.ballots
+    if bal.received != bal.used + bal.damaged + bal.unused:
         out.append("CH-BALLOTS-SUM")
-    if b.received > vo.A.J + (2 * vo.A.J + 99) // 100:
+    if bal.received > a.J + (2 * a.J + 99) // 100:
         out.append("CH-BALLOTS-RESERVE")
-    if b.used != vo.B4.J:
+    if bal.used != b4.J:
         out.append("CH-USED-EQ-VOTERS")
-    v, t = s.votes, s.totals
-    counts: list[int]
-    if s.contest in PARTY_CONTESTS:
-        section = sum(p.total for p in v.parties)
-        broken = any(p.total != p.party_votes + sum(c.votes for c in p.candidates)
-                     for p in v.parties)
-        counts = [x for p in v.parties for x in (p.party_votes, p.total,
-                                                 *(c.votes for c in p.candidates))]
-    else:
-        entries = v.tickets if s.contest == "ppwp" else v.candidates
-        section = sum(e.votes for e in entries)
-        broken = False
-        counts = [e.votes for e in entries]
-    if section != t.A or broken:
+    t = s.totals
+    if sum(choices) != t.A or broken:
         out.append("CH-VALID-SUM")
     if t.C != t.A + t.B:
         out.append("CH-TOTAL-SUM")
-    if b.used != t.C:
+    if bal.used != t.C:
         out.append("CH-TOTAL-EQ-USED")
-    if s.disabled.J > vo.B4.J:
+    if d.J > b4.J:
         out.append("CH-DISABLED-LE-B4")
-    cap = vo.A.J + vo.B2.J + vo.B3.J
-    if cap < t.C or any(c > cap for c in counts):
+    cap = a.J + b2.J + b3.J
+    if cap < t.C or top > cap:
         out.append("CH-VOTES-LE-CAP")
-    return out
+    return (True, tuple(out), choices, party_only, cands)

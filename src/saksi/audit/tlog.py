@@ -6,7 +6,6 @@ docs/log-format.md. Pure functions, no I/O.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import hashlib
 import struct
@@ -28,11 +27,16 @@ class FormatError(ValueError):
 
 
 def b64decode_strict(text: str) -> bytes:
+    """Standard padded base64 in its one canonical spelling (RFC 4648 §3.5: zero pad bits)."""
     try:
-        raw = base64.b64decode(text, validate=True)
+        raw = binascii.a2b_base64(text, strict_mode=True)
     except (binascii.Error, ValueError):
         raise FormatError(f"bad base64: {text[:40]!r}") from None
-    if base64.b64encode(raw).decode() != text:
+    # strict mode refuses stray characters and misplaced padding but not non-zero pad
+    # bits: re-encoding the last group settles it without re-encoding everything
+    tail = len(raw) % 3 or 3
+    if len(text) % 4 or (raw and binascii.b2a_base64(raw[-tail:], newline=False).decode()
+                         != text[-4:]):
         raise FormatError(f"non-canonical base64: {text[:40]!r}")
     return raw
 

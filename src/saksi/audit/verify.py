@@ -42,7 +42,7 @@ from saksi.audit.tlog import (
 )
 from saksi.audit.totals import Totals, compute
 
-STATE_SCHEMA = "saksi/verify-state/v1"
+STATE_SCHEMA = "saksi/verify-state/v2"
 CHUNK = 16  # bundles per task
 
 
@@ -80,9 +80,12 @@ class Outcome:
 
 def load_state(path: Path) -> SavedState:
     try:
-        return msgspec.msgpack.decode(path.read_bytes(), type=SavedState)
+        state = msgspec.msgpack.decode(path.read_bytes(), type=SavedState)
     except (OSError, msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise FormatError(f"unreadable state file {path}: {exc}") from None
+    if state.schema != STATE_SCHEMA:
+        raise FormatError(f"state file {path} is {state.schema}, not {STATE_SCHEMA}")
+    return state
 
 
 def save_state(path: Path, state: SavedState) -> None:
