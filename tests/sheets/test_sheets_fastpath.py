@@ -22,8 +22,23 @@ from sheets_strategies import polling_stations, sheets
 from saksi.election.model import Ballot, Contest, Tps
 from saksi.sheets.canonical import decode, encode, is_canonical
 from saksi.sheets.generate import generate_sheet
-from saksi.sheets.model import Entry, PartyVotes, Sheet, Votes, vote_fields
-from saksi.sheets.rules import RuleResult, Severity, check_arithmetic, check_ballot
+from saksi.sheets.model import (
+    Entry,
+    PartyVotes,
+    Sheet,
+    Votes,
+    count_fields,
+    vote_fields,
+    with_counts,
+)
+from saksi.sheets.rules import (
+    RuleResult,
+    Severity,
+    _arithmetic_holds,
+    _explain_arithmetic,
+    check_arithmetic,
+    check_ballot,
+)
 from saksi.sheets.samples import sample_ballot, sample_tps
 
 # ------------------------------------------------------- reference encoder
@@ -277,3 +292,67 @@ def test_ballot_and_cap_rules_give_what_the_plain_checks_gave(
     got = [(next(iter(r.values)), next(iter(r.values.values())))
            for r in check_arithmetic(sheet) if r.code == "CH-VOTES-LE-CAP"]
     assert got == reference_cap_results(sheet)
+
+
+# Counts that move together (sign: +1 or -1) so that a clean sheet breaks one
+# rule at a time: a row's L with its J, a ballot line against the unused ones, …
+_ROWS = ("voters.A", "voters.B1", "voters.B2", "voters.B3", "voters.B4", "disabled")
+_LINKED: list[list[tuple[str, int]]] = [
+    *([(f"{row}.{part}", 1), (f"{row}.J", 1)] for row in _ROWS for part in "LP"),
+    [("ballots.1", 1), ("ballots.4", 1)],
+    [("ballots.3", 1), ("ballots.4", -1)],
+    [("totals.B", 1), ("totals.C", 1)],
+    [("ballots.2", 1), ("ballots.4", -1), ("totals.B", 1), ("totals.C", 1)],
+    *([(f"voters.B4.{part}", 1), ("voters.B4.J", 1), ("ballots.2", 1), ("ballots.4", -1),
+       ("totals.B", 1), ("totals.C", 1)] for part in "LP"),
+    *([(f"voters.A.{part}", -1), ("voters.A.J", -1), ("ballots.1", -1), ("ballots.4", -1)]
+      for part in "LP"),
+    *([(f"disabled.{part}", 1), ("disabled.J", 1)] for part in "LP"),
+]
+
+
+def test_every_linked_change_of_a_clean_sheet_is_judged_alike_quick_or_explained() -> None:
+    for contest in Contest:
+        for i in range(3):
+            tps = sample_tps(f"33{i}0011001001", dpt_l=60 + 40 * i, dpt_p=70 + 30 * i)
+            clean = generate_sheet(sample_ballot(contest, tps.code), tps, i)
+            for group in _LINKED:
+                for step in (-1, 1, 2, 7, 40, 300):
+                    values = dict(count_fields(clean))
+                    for path, sign in group:
+                        values[path] = max(0, values[path] + sign * step)
+                    sheet = with_counts(clean, values)
+                    for dpt_limit in (None, 300, tps.dpt - 1):
+                        explained = _explain_arithmetic(sheet, dpt_limit)
+                        assert _arithmetic_holds(sheet, dpt_limit) == (explained == []), (
+                            group, step, [r.code for r in explained])
+
+
+@settings(max_examples=400, deadline=None)
+@given(polling_stations(), st.sampled_from(list(Contest)), st.randoms(use_true_random=True),
+       st.sampled_from(["none", "300", "dpt", "dpt-1"]))
+def test_the_quick_arithmetic_check_passes_exactly_the_sheets_with_nothing_to_explain(
+    tps: Tps, contest: Contest, rnd: random.Random, limit: str
+) -> None:
+    sheet = generate_sheet(sample_ballot(contest, tps.code), tps, rnd.randrange(1000))
+    values = dict(count_fields(sheet))
+    for _ in range(rnd.choice([0, 1, 1, 2])):
+        step = rnd.choice([-1, 1, 2, rnd.randrange(-5, 300)])
+        group = (rnd.choice(_LINKED) if rnd.random() < 0.7
+                 else [(rnd.choice(list(values)), 1)])
+        for path, sign in group:
+            values[path] = max(0, values[path] + sign * step)
+    sheet = with_counts(sheet, values)
+    dpt_limit = {"none": None, "300": 300, "dpt": tps.dpt, "dpt-1": tps.dpt - 1}[limit]
+    explained = _explain_arithmetic(sheet, dpt_limit)
+    assert _arithmetic_holds(sheet, dpt_limit) == (explained == [])
+    assert check_arithmetic(sheet, dpt_limit=dpt_limit) == explained
+
+
+@settings(max_examples=200, deadline=None)
+@given(sheets(), st.sampled_from([None, 300]))
+def test_the_quick_arithmetic_check_agrees_on_arbitrary_sheets(
+    sheet: Sheet, dpt_limit: int | None
+) -> None:
+    explained = _explain_arithmetic(sheet, dpt_limit)
+    assert _arithmetic_holds(sheet, dpt_limit) == (explained == [])

@@ -7,6 +7,7 @@ flagged sheet is kept exactly as signed and the flags say what is wrong.
 
 from __future__ import annotations
 
+import operator
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from enum import StrEnum
@@ -126,6 +127,12 @@ def check_arithmetic(sheet: Sheet, *, dpt_limit: int | None = MAX_DPT_PER_TPS
                      ) -> list[RuleResult]:
     """Every flag rule that needs nothing but the sheet itself (and the DPT cap
     of its kind of polling unit: ``None`` for none)."""
+    if _arithmetic_holds(sheet, dpt_limit):
+        return []
+    return _explain_arithmetic(sheet, dpt_limit)
+
+
+def _explain_arithmetic(sheet: Sheet, dpt_limit: int | None) -> list[RuleResult]:
     out: list[RuleResult] = []
     v = sheet.voters
     rows = [(f"voters.{n}", getattr(v, n)) for n in ("A", "B1", "B2", "B3", "B4")]
@@ -221,15 +228,50 @@ def check_arithmetic(sheet: Sheet, *, dpt_limit: int | None = MAX_DPT_PER_TPS
     return out
 
 
+def _arithmetic_holds(sheet: Sheet, dpt_limit: int | None) -> bool:
+    """True only if ``check_arithmetic`` finds nothing: the same conditions,
+    tested without building a single message. Most sheets are clean, so this
+    is the path they take; anything else gets the full, explained check."""
+    v, d, b, t = sheet.voters, sheet.disabled, sheet.ballots, sheet.totals
+    a, b1, b2, b3, b4 = v.A, v.B1, v.B2, v.B3, v.B4
+    for row in (a, b1, b2, b3, b4, d):
+        if row.J != row.L + row.P:
+            return False
+    if (b4.L != b1.L + b2.L + b3.L or b4.P != b1.P + b2.P + b3.P
+            or b4.J != b1.J + b2.J + b3.J):
+        return False
+    if b1.L > a.L or b1.P > a.P or b1.J > a.J:
+        return False
+    if dpt_limit is not None and dpt_limit < a.J:
+        return False
+    if b.received != b.used + b.damaged + b.unused or b.received > a.J + reserve(a.J):
+        return False
+    if b.used != b4.J or t.C != t.A + t.B or b.used != t.C or d.J > b4.J:
+        return False
+    votes = sheet.votes
+    if sheet.contest.is_party_contest:
+        section = 0
+        for p in votes.parties:
+            if p.total != p.party_votes + sum([c.votes for c in p.candidates]):
+                return False
+            section += p.total
+    else:
+        entries = votes.tickets if sheet.contest is Contest.PPWP else votes.candidates
+        section = sum([e.votes for e in entries])
+    if section != t.A:
+        return False
+    return max(t.C, _most_votes(votes)) <= a.J + b2.J + b3.J
+
+
 def _most_votes(votes: Votes) -> int:
     """The largest count of section IV (0 if none)."""
     most = 0
-    for e in votes.tickets:
-        most = max(most, e.votes)
-    for e in votes.candidates:
-        most = max(most, e.votes)
+    if votes.tickets:
+        most = max(map(_votes, votes.tickets))
+    if votes.candidates:
+        most = max(most, *map(_votes, votes.candidates))
     for p in votes.parties:
-        most = max(most, p.party_votes, p.total, *(c.votes for c in p.candidates))
+        most = max(most, p.party_votes, p.total, *map(_votes, p.candidates))
     return most
 
 
@@ -270,6 +312,30 @@ def _check_votes(sheet: Sheet) -> list[RuleResult]:
 # ----------------------------------------------------------------- ballot
 
 
+_number = operator.attrgetter("number")
+_votes = operator.attrgetter("votes")
+
+
+def _same_numbers(entries: Iterable[object], on_ballot: Iterable[object]) -> bool:
+    """The same numbers in the same order, none twice."""
+    numbers = list(map(_number, entries))
+    return numbers == list(map(_number, on_ballot)) and len(set(numbers)) == len(numbers)
+
+
+def _ballot_matches(sheet: Sheet, ballot: Ballot) -> bool:
+    """True only if CH-BALLOT finds nothing on a sheet of the ballot's contest:
+    every list holds exactly the ballot's numbers, once each."""
+    v = sheet.votes
+    if sheet.contest is Contest.PPWP:
+        return _same_numbers(v.tickets, ballot.tickets)
+    if sheet.contest is Contest.DPD:
+        return _same_numbers(v.candidates, ballot.candidates)
+    if not _same_numbers(v.parties, (pl.party for pl in ballot.parties)):
+        return False
+    return all(_same_numbers(p.candidates, pl.candidates)
+               for p, pl in zip(v.parties, ballot.parties, strict=True))
+
+
 def _names(candidates: tuple[Candidate, ...]) -> Callable[[], dict[int, str]]:
     return lambda: {c.number: c.name for c in candidates}
 
@@ -293,6 +359,8 @@ def check_ballot(sheet: Sheet, ballot: Ballot, tps: Tps) -> list[RuleResult]:
         reject("contest", str(sheet.contest),
                f"lembar {sheet.contest} diperiksa terhadap surat suara {ballot.contest}",
                f"a {sheet.contest} sheet checked against the {ballot.contest} ballot")
+        return out
+    if _ballot_matches(sheet, ballot):
         return out
     where_id = f"surat suara {ballot.contest} TPS {tps.code}"
     where_en = f"the {ballot.contest} ballot of TPS {tps.code}"
