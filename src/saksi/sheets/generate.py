@@ -9,6 +9,7 @@ Dirichlet-like noise.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import random
@@ -102,9 +103,15 @@ def _voters(rng: random.Random, tps: Tps) -> Voters:
     )
 
 
-def _party_weights(ballot: Ballot, province: str) -> list[float]:
+@functools.lru_cache(maxsize=1024)
+def _regional_strength(province: str) -> dict[int, float]:
+    # A pure function of the province: drawn once, not once per sheet.
     regional = rng_for(b"party-region", province)
-    national = {n: s * regional.lognormvariate(0.0, 0.45) for n, s in PARTY_SHARES.items()}
+    return {n: s * regional.lognormvariate(0.0, 0.45) for n, s in PARTY_SHARES.items()}
+
+
+def _party_weights(ballot: Ballot, province: str) -> list[float]:
+    national = _regional_strength(province)
     numbers = [pl.party.number for pl in ballot.parties]
     aceh_local = province == ACEH and ballot.contest in (Contest.DPRD_PROV,
                                                          Contest.DPRD_KABKOTA)
@@ -122,7 +129,10 @@ def _party_weights(ballot: Ballot, province: str) -> list[float]:
     return weights
 
 
+@functools.lru_cache(maxsize=1 << 17)
 def _popularity(scope: str, key: str) -> float:
+    # Pure in (scope, key); re-seeding a generator per candidate per sheet
+    # was most of the cost of generating a sheet.
     return rng_for(b"candidate", scope, key).lognormvariate(0.0, 1.0)
 
 
