@@ -85,6 +85,10 @@ class _State:
         self.buckets = TokenBuckets(config.post_rate, config.post_burst)
         self.inflight = 0
         self._cache: dict[tuple[str, str], tuple[float, Published | None]] = {}
+        # Idle connections to the sequencer, reused: the server answers requests
+        # on one connection in order, so an idle one carries the next request.
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self.max_idle = 64
 
     @property
     def election(self) -> Election:
@@ -118,7 +122,18 @@ class _State:
         self._cache[kind, key] = (now, doc)
         return doc
 
+    def idle_connection(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
+        """An idle connection the sequencer has not closed (e.g. by restarting)."""
+        while self.idle:
+            reader, writer = self.idle.pop()
+            if not reader.at_eof() and not writer.is_closing():
+                return reader, writer
+            writer.close()
+        return None
+
     def close(self) -> None:
+        while self.idle:
+            self.idle.pop()[1].close()
         if self._store is not None:
             self._store.close()
         if self._election is not None:
@@ -426,17 +441,20 @@ async def _forward(state: _State, items: list[Item]) -> list[Any]:
                            "the queue is full; resend shortly")
     state.inflight += 1
     try:
-        reader, writer = await asyncio.wait_for(
+        pooled = state.idle_connection()
+        reader, writer = pooled if pooled is not None else await asyncio.wait_for(
             asyncio.open_unix_connection(str(state.config.socket)), 5.0)
     except (OSError, TimeoutError):
         state.inflight -= 1
         raise _unavailable("pencatat (sequencer) tidak tersedia; kirim ulang sebentar lagi",
                            "the sequencer is unavailable; resend shortly") from None
+    reusable = False
     try:
         writer.write(frame(WireRequest(items)))
         await writer.drain()
         body = await asyncio.wait_for(read_frame(reader), state.config.sequencer_timeout)
         response = decode_response(body)
+        reusable = True
     except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError):
         raise _unavailable(
             "pencatat tidak menjawab; status kiriman tidak pasti — kirim ulang (aman, "
@@ -445,7 +463,10 @@ async def _forward(state: _State, items: list[Item]) -> list[Any]:
             "idempotent)") from None
     finally:
         state.inflight -= 1
-        writer.close()
+        if reusable and len(state.idle) < state.max_idle and not writer.is_closing():
+            state.idle.append((reader, writer))
+        else:
+            writer.close()
     if response.busy:
         raise _unavailable("antrean pencatat penuh; kirim ulang sebentar lagi",
                            "the sequencer queue is full; resend shortly", 1)
