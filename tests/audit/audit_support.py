@@ -7,9 +7,10 @@ from pathlib import Path
 from saksi.cli import main
 
 
-def build(directory: Path, *, tps_limit: int = 40, seed: int = 11) -> str:
+def build(directory: Path, *, tps_limit: int = 40, seed: int = 11, ppk: int = 0) -> str:
     """A kecamatan election, keys, and every contest's sheet for ``tps_limit`` TPS,
-    a few flagged and a few corrected; returns the log's vkey."""
+    a few flagged and a few revised, and ``ppk`` PPK corrections (dpr, with a reason);
+    returns the log's vkey."""
     from saksi.election import Election
     from saksi.ingest import Ingestor
     from saksi.keys import envelope as env
@@ -41,6 +42,13 @@ def build(directory: Path, *, tps_limit: int = 40, seed: int = 11) -> str:
 
                     again = msgspec.structs.replace(sheet, revision=2)
                     docs.append(env.encode(env.sign(TYPE_SHEET, encode(again), [key])))
+                if n < ppk and contest.value == "dpr":  # the PPK corrects the count
+                    import msgspec
+
+                    from saksi.sim.signer import SimSigner
+
+                    fixed = msgspec.structs.replace(sheet, reason="koreksi rekap kecamatan")
+                    docs.append(SimSigner(directory).ppk(fixed))
     with Ingestor.open(directory) as ingestor:
         for i in range(0, len(docs), 50):  # several checkpoints
             ingestor.submit_many(docs[i:i + 50])

@@ -135,6 +135,14 @@ class ElectionIndex:
         return [(str(c), int(men) + int(women)) for c, men, women in
                 self.conn.execute("SELECT code, dpt_l, dpt_p FROM tps ORDER BY code")]
 
+    def dapil_province(self, code: str) -> str:
+        """The province a dapil counts in: its lowest domestic province code (overseas
+        ``99`` regions count in the province of the dapil they belong to)."""
+        provinces = sorted({str(r)[:2] for (r,) in self.conn.execute(
+            "SELECT region FROM dapil_region WHERE dapil = ?", (code,))})
+        domestic = [p for p in provinces if p != "99"]
+        return (domestic or provinces or [""])[0]
+
     def tps_per_desa(self) -> dict[str, int]:
         return {str(d): int(n) for d, n in self.conn.execute(
             "SELECT substr(code, 1, 10), count(*) FROM tps GROUP BY 1")}

@@ -59,7 +59,8 @@ def monitor_command(args: argparse.Namespace) -> int:
                     from saksi.audit.compare import compare_api
 
                     compare_api(outcome.totals, report, args.url,
-                                outcome.state.trust.last_sheet)
+                                outcome.state.trust.last_sheet, index=outcome.index,
+                                current=outcome.state.trust.current)
                 for f in report.findings:
                     alerts += 1
                     alert({"alert": f.code, "check": f.check, "message": f.message,

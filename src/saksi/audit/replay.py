@@ -41,6 +41,7 @@ class Current(msgspec.Struct, array_like=True):
     party_only: list[int]
     candidates: list[int]
     versions: int = 1  # accepted versions so far (history length without stale ones)
+    history: list[int] = []  # log indices of the accepted versions, oldest first
 
 
 class TrustState(msgspec.Struct):
@@ -233,4 +234,5 @@ class Replay:
                             **where)
             return
         self.s.current[key] = Current(index, rank, revision, list(flags), f[6], f[7], f[8], f[9],
-                                      1 if old is None else old.versions + 1)
+                                      1 if old is None else old.versions + 1,
+                                      [index] if old is None else [*old.history, index])

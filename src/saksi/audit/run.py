@@ -111,4 +111,5 @@ def _compare(outcome: Outcome, api: str) -> None:
         return
     from saksi.audit.compare import compare_api
 
-    compare_api(outcome.totals, outcome.report, api, outcome.state.trust.last_sheet)
+    compare_api(outcome.totals, outcome.report, api, outcome.state.trust.last_sheet,
+                index=outcome.index, current=outcome.state.trust.current)

@@ -295,6 +295,13 @@ def _tiles(opts: Options, cp: Checkpoint, m: int, frontier: Frontier, report: Re
         if pool is not None:
             pool.close()
             pool.join()
+        try:  # the workers need the public election index to check sheets
+            ElectionIndex.open(opts.election_dir).close()
+        except (OSError, ValueError) as exc:
+            report.add("election", "ELECTION-MISSING", f"cannot open the election index "
+                       f"(pass --election DIR in URL mode if the service does not publish "
+                       f"election.sqlite): {exc}", path="election.sqlite")
+            return False
         scan.KEYS = {k: bytes.fromhex(v) for k, v in trust.publics.items()}
         scan.ELECTION_DIR[:] = [opts.election_dir]
         scan._INDEX.clear()
