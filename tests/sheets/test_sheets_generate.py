@@ -29,6 +29,7 @@ def test_every_generated_sheet_is_clean(tps: Tps, contest: Contest, seed: int) -
     assert result.verdict is Verdict.CLEAN, result.results
 
 
+@settings(deadline=None)  # no timing: the test machine may be busy
 @given(polling_stations(), st.sampled_from(list(Contest)), st.text(max_size=10))
 def test_generation_is_deterministic_per_seed_tps_and_contest(
     tps: Tps, contest: Contest, seed: str

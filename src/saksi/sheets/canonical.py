@@ -55,6 +55,7 @@ def sha256_hex(data: bytes) -> str:
 
 # ------------------------------------------------------------------ decoding
 
+_DECODER = msgspec.json.Decoder(Sheet, strict=True)
 _AT = re.compile(r"^(?P<what>.*?)(?: - at `(?P<path>[^`]*)`)?$", re.DOTALL)
 _FIELD = re.compile(r"field `([^`]*)`")
 
@@ -140,7 +141,7 @@ def decode(data: bytes) -> Sheet:
         )
     data = bytes(data)
     try:
-        sheet = msgspec.json.decode(data, type=Sheet, strict=True)
+        sheet = _DECODER.decode(data)
     except msgspec.ValidationError as exc:
         raise _shape_error(exc, data) from None
     except (msgspec.DecodeError, ValueError, RecursionError) as exc:

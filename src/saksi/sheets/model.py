@@ -86,7 +86,9 @@ class PartyVotes(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     total: Count  # party_votes + all its candidates' votes
 
     def __post_init__(self) -> None:
-        msgspec.structs.force_setattr(self, "candidates", _by_number(self.candidates))
+        candidates = _by_number(self.candidates)
+        if candidates is not self.candidates:
+            msgspec.structs.force_setattr(self, "candidates", candidates)
 
 
 class Votes(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
@@ -97,9 +99,14 @@ class Votes(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaul
     parties: PartyBlocks = ()
 
     def __post_init__(self) -> None:
-        msgspec.structs.force_setattr(self, "tickets", _by_number(self.tickets))
-        msgspec.structs.force_setattr(self, "candidates", _by_number(self.candidates))
-        msgspec.structs.force_setattr(self, "parties", _by_number(self.parties))
+        for name in ("tickets", "candidates", "parties"):
+            entries = getattr(self, name)
+            if entries:
+                ordered = _by_number(entries)
+                if ordered is not entries:
+                    msgspec.structs.force_setattr(self, name, ordered)
+            elif type(entries) is not tuple:  # an empty list given for a tuple field
+                msgspec.structs.force_setattr(self, name, ())
 
 
 class Totals(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
