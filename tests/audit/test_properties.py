@@ -390,3 +390,23 @@ def test_a_policy_quorum_is_met_exactly_with_k_valid_cosignatures(
 def test_any_policy_text_parses_or_fails_cleanly(text: str) -> None:
     with contextlib.suppress(FormatError):
         Policy.parse(text)
+
+
+@FAST
+@given(st.data(), st.integers(1, 3))
+def test_the_envelope_fast_path_agrees_with_the_full_decoder(data: st.DataObject,
+                                                             n: int) -> None:
+    from saksi.audit.envelope import _decode_slow, _fast
+
+    keys = [SigningKey(bytes([i + 1]) * 32) for i in range(n)]
+    original = envelope(TYPE_SHEET, data.draw(st.binary(max_size=60)), keys)
+    raw = data.draw(st.one_of(st.just(original), mutations(original)))
+    fast = _fast(raw)
+    try:
+        slow = _decode_slow(raw)
+    except FormatError:
+        assert fast is None
+        return
+    assert fast is None or fast == slow
+    if raw == original:
+        assert fast == slow

@@ -25,20 +25,20 @@ MAX_LIST = 100
 MAX_DPT = 300
 
 
-class LPJ(msgspec.Struct, forbid_unknown_fields=True, array_like=False):
+class LPJ(msgspec.Struct, forbid_unknown_fields=True, gc=False, array_like=False):
     J: Count
     L: Count
     P: Count
 
 
-class Ballots(msgspec.Struct, forbid_unknown_fields=True):
+class Ballots(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     received: Count = msgspec.field(name="1")
     used: Count = msgspec.field(name="2")
     damaged: Count = msgspec.field(name="3")
     unused: Count = msgspec.field(name="4")
 
 
-class Voters(msgspec.Struct, forbid_unknown_fields=True):
+class Voters(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     A: LPJ
     B1: LPJ
     B2: LPJ
@@ -46,32 +46,32 @@ class Voters(msgspec.Struct, forbid_unknown_fields=True):
     B4: LPJ
 
 
-class Entry(msgspec.Struct, forbid_unknown_fields=True):
+class Entry(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     number: Number
     votes: Count
 
 
-class PartyRow(msgspec.Struct, forbid_unknown_fields=True):
+class PartyRow(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     candidates: list[Entry]
     number: Number
     party_votes: Count
     total: Count
 
 
-class Votes(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+class Votes(msgspec.Struct, forbid_unknown_fields=True, gc=False, omit_defaults=True):
     # an empty list is written as absent (and absent reads as empty)
     candidates: list[Entry] = []
     parties: list[PartyRow] = []
     tickets: list[Entry] = []
 
 
-class Totals(msgspec.Struct, forbid_unknown_fields=True):
+class Totals(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     A: Count
     B: Count
     C: Count
 
 
-class Sheet(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, kw_only=True):
+class Sheet(msgspec.Struct, forbid_unknown_fields=True, gc=False, omit_defaults=True, kw_only=True):
     # declared in code-point order of the JSON keys, so msgspec writes canonical bytes
     # directly (every nested struct is declared in key order too)
     ballots: Ballots
