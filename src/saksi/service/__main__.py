@@ -1,28 +1,8 @@
-"""``python -m saksi.service DIR …`` = ``saksi serve DIR …`` (usable before the
-command is wired into ``saksi.cli``)."""
+"""``python -m saksi.service DIR …`` is ``saksi serve DIR …`` (what tests and
+benchmarks start as a child process)."""
 
-from __future__ import annotations
-
-import argparse
 import sys
 
-from saksi.errors import SaksiError
-from saksi.service.commands import register
+from saksi.cli import main
 
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="saksi")
-    sub = parser.add_subparsers(dest="command", required=True)
-    register(sub)
-    args = parser.parse_args(["serve", *(sys.argv[1:] if argv is None else argv)])
-    try:
-        return int(args.handler(args))
-    except SaksiError as exc:
-        print(f"saksi: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+sys.exit(main(["serve", *sys.argv[1:]]))
