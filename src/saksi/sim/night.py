@@ -14,10 +14,11 @@ equal at the end (``saksi.sim.check``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -113,6 +114,7 @@ class Night:
         self.timeout = timeout
         self.on_receipt = on_receipt
         self.stats = Stats(len(self.codes))
+        self._clients: list[httpx.AsyncClient] = []  # one per concurrent device, in run()
         self.receipts: dict[str, Accepted] = {}  # by leaf hash
         self.current: dict[tuple[str, str], tuple[Doc, bool]] = {}  # → (document, flagged)
         self.forged: list[Doc] = []
@@ -123,37 +125,43 @@ class Night:
         ctx = get_context("spawn")  # no fork of a process running an event loop
         with ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=init_worker,
                                  initargs=(str(self.directory), self.seed, self.rates)) as pool:
-            limits = httpx.Limits(max_connections=self.concurrency + 8,
-                                  max_keepalive_connections=self.concurrency + 8)
-            async with httpx.AsyncClient(base_url=self.url, timeout=self.timeout,
-                                         limits=limits, trust_env=False) as client:
+            # One small client per concurrent device, as in the field: a single
+            # shared httpx pool rescans all its connections for every request
+            # and would make the load generator, not the server, the bottleneck.
+            limits = httpx.Limits(max_connections=2, max_keepalive_connections=2)
+            async with contextlib.AsyncExitStack() as stack:
+                self._clients = [
+                    await stack.enter_async_context(httpx.AsyncClient(
+                        base_url=self.url, timeout=self.timeout, limits=limits,
+                        trust_env=False))
+                    for _ in range(max(1, self.concurrency))]
                 self.stats.started = time.monotonic()
-                late = await self._first_wave(client, pool)
+                late = await self._first_wave(pool)
                 self.stats.phase = "revisi / late revisions"
-                await self._each(late, lambda doc: self._send_late(client, doc))
+                await self._each(late, self._send_late)
                 self.stats.phase = "koreksi PPK / PPK corrections"
-                await self._corrections(client, pool)
+                await self._corrections(pool)
                 self.stats.phase = "selesai / done"
                 self.stats.finished = time.monotonic()
 
-    async def _each(self, items: Sequence[Any], job: Callable[[Any], Any]) -> None:
+    async def _each(self, items: Sequence[Any],
+                    job: Callable[[httpx.AsyncClient, Any], Awaitable[None]]) -> None:
         it: Iterator[Any] = iter(items)
 
-        async def consumer() -> None:
+        async def consumer(client: httpx.AsyncClient) -> None:
             for item in it:  # one shared iterator: each item is taken once
-                await job(item)
+                await job(client, item)
 
-        await asyncio.gather(*(consumer() for _ in range(min(self.concurrency,
-                                                              max(1, len(items))))))
+        await asyncio.gather(*(consumer(client) for client in
+                               self._clients[:max(1, min(len(self._clients), len(items)))]))
 
-    async def _first_wave(self, client: httpx.AsyncClient, pool: ProcessPoolExecutor
-                          ) -> list[Doc]:
+    async def _first_wave(self, pool: ProcessPoolExecutor) -> list[Doc]:
         self.stats.phase = "kiriman KPPS / KPPS submissions"
         loop = asyncio.get_running_loop()
         late: list[Doc] = []
         pairs = [(code, self.codes[n - 1]) for n, code in enumerate(self.codes)]
 
-        async def one(pair: tuple[str, str]) -> None:
+        async def one(client: httpx.AsyncClient, pair: tuple[str, str]) -> None:
             work: TpsWork = await loop.run_in_executor(pool, _prepare_tps, *pair)
             await self._send_tps(client, work)
             if work.late is not None:
@@ -189,15 +197,14 @@ class Night:
         if answers is not None:
             self._take((doc,), answers)
 
-    async def _corrections(self, client: httpx.AsyncClient, pool: ProcessPoolExecutor
-                           ) -> None:
+    async def _corrections(self, pool: ProcessPoolExecutor) -> None:
         loop = asyncio.get_running_loop()
         by_kecamatan: dict[str, list[tuple[str, str, int]]] = {}
         for (tps, contest), (doc, flagged) in sorted(self.current.items()):
             if flagged and corrects(self.seed, self.rates, tps, contest):
                 by_kecamatan.setdefault(tps[:6], []).append((tps, contest, doc.revision))
 
-        async def ppk(jobs: list[tuple[str, str, int]]) -> None:
+        async def ppk(client: httpx.AsyncClient, jobs: list[tuple[str, str, int]]) -> None:
             docs = [await loop.run_in_executor(pool, prepare_correction, *job) for job in jobs]
             self.stats.documents += len(docs)
             answers = await self._post(client, docs)
