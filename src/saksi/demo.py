@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import shutil
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,10 @@ async def _ticker(night: Any) -> None:
                 print(national_line(r.json(), time.monotonic() - start), flush=True)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def _demo(args: argparse.Namespace) -> int:
     from saksi.cli import main as saksi
     from saksi.election import Election, build_election
@@ -104,6 +109,9 @@ def _demo(args: argparse.Namespace) -> int:
     from saksi.sim.run import run_night
     from saksi.sim.server import LocalServer
 
+    # A terminated demo (SIGTERM from a supervisor or `timeout`) must stop its
+    # server too, as Ctrl-C does: turn it into the same interrupt.
+    signal.signal(signal.SIGTERM, _interrupt)
     directory: Path = args.dir
     _prepare_dir(directory)
     _section("1. Pemilu / Election")

