@@ -135,3 +135,18 @@ def test_lookups_by_many_leaves_and_tps_span_chunks(store: Store) -> None:
     for code in tps_codes:
         assert many[code] == store.documents_of_tps(code)
         assert [r.index for r in many[code]] == sorted(r.index for r in many[code])
+
+
+def test_flagged_lists_current_flagged_sheets_in_log_order(store: Store) -> None:
+    rows = [
+        doc(0, "3273011001001", verdict="flagged", superseded_by=3),  # corrected later
+        doc(1, "3273011001002", verdict="flagged"),
+        doc(2, "3273011001003", verdict="clean"),
+        doc(3, "3273011001001", verdict="clean", revision=2),
+        doc(4, "3273011001004", verdict="flagged", contest="dpd"),
+        doc(5, None, payload_type="application/vnd.saksi.enrolment.v1+json"),
+    ]
+    store.commit(Batch(6, documents=rows))
+    assert [r.index for r in store.flagged(None, 10)] == [1, 4]
+    assert [r.index for r in store.flagged("dpd", 10)] == [4]
+    assert [r.index for r in store.flagged(None, 1, offset=1)] == [4]

@@ -164,17 +164,8 @@ class PortalData:
         return self.store.documents_of_tps(code)
 
     def flagged(self, contest: str | None, limit: int, offset: int) -> list[DocumentRow]:
-        """Current flagged sheet versions, in log order (the store has no
-        dedicated query yet; this reads its documents table directly)."""
-        sql = ("SELECT idx FROM documents WHERE tps IS NOT NULL AND superseded_by IS NULL "
-               "AND verdict = 'flagged' AND (? = '' OR contest = ?) ORDER BY idx LIMIT ? OFFSET ?")
-        rows = self.store._rows(sql, (contest or "", contest or "", limit, offset))
-        out = []
-        for (idx,) in rows:
-            row = self.store.document(int(idx))
-            if row is not None:
-                out.append(row)
-        return out
+        """Current flagged sheet versions, in log order."""
+        return self.store.flagged(contest, limit, offset)
 
     # ------------------------------------------------------------ search
     def _index_conn(self) -> sqlite3.Connection:

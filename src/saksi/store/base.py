@@ -255,6 +255,14 @@ class Store:
         return [_doc_row(r) for r in self._rows(
             f"SELECT {_DOC_COLUMNS} FROM documents WHERE tps = ? ORDER BY idx", (tps,))]  # noqa: S608 (constant column list)
 
+    def flagged(self, contest: str | None, limit: int, offset: int = 0) -> list[DocumentRow]:
+        """Current sheet versions that are flagged (awaiting a correction), in
+        log order; ``contest`` None means every contest."""
+        return [_doc_row(r) for r in self._rows(
+            f"SELECT {_DOC_COLUMNS} FROM documents WHERE tps IS NOT NULL "  # noqa: S608 (constant column list)
+            "AND superseded_by IS NULL AND verdict = 'flagged' AND (? = '' OR contest = ?) "
+            "ORDER BY idx LIMIT ? OFFSET ?", (contest or "", contest or "", limit, offset))]
+
     def control_indices(self, types: Sequence[str]) -> list[int]:
         marks = ", ".join("?" for _ in types)
         return [int(r[0]) for r in self._rows(
