@@ -62,7 +62,7 @@ def _configure_election(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", default="builtin", choices=("builtin", "kpu"))
     parser.add_argument("--kpu-data", type=Path, default=None, metavar="DIR",
                         help="wilayah.csv.gz + tps.csv.gz (default $SAKSI_KPU_DATA or "
-                        "/work/shared/data/kpu-2024)")
+                        "../shared/data/kpu-2024)")
     parser.add_argument("--lookups", type=int, default=2000)
 
 
@@ -70,7 +70,7 @@ def _bench_election(args: argparse.Namespace) -> int:
     from saksi.election.store import Election
     from saksi.errors import InputError
 
-    data = args.kpu_data or Path(os.environ.get("SAKSI_KPU_DATA", "/work/shared/data/kpu-2024"))
+    data = args.kpu_data or Path(os.environ.get("SAKSI_KPU_DATA", "../shared/data/kpu-2024"))
     if args.source == "kpu" and not (data / "tps.csv.gz").is_file():
         raise InputError("--kpu-data", str(data), "berkas KPU tidak ditemukan",
                          "KPU files not found")

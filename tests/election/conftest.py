@@ -7,7 +7,9 @@ import pytest
 
 from saksi.election import Election, build_election, import_kpu
 
-KPU_DATA = Path(os.environ.get("SAKSI_KPU_DATA", "/work/shared/data/kpu-2024"))
+# The shared data sits beside the repository (``../shared``), wherever it is cloned.
+KPU_DATA = Path(os.environ.get("SAKSI_KPU_DATA")
+                or Path(__file__).resolve().parents[2].parent / "shared/data/kpu-2024")
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,8 @@ from saksi.sheets.model import Sheet
 from saksi.sheets.rules import Verdict, check_sheet, reserve
 from saksi.sheets.shares import SHARE_DECIMALS, TICKET_SHARES
 
-SIREKAP = Path("/work/shared/data/kpu-2024/sirekap-ppwp-provinsi-2024-03-07.csv")
+SIREKAP = (Path(__file__).resolve().parents[2].parent
+           / "shared/data/kpu-2024/sirekap-ppwp-provinsi-2024-03-07.csv")
 
 
 @settings(max_examples=300, deadline=None)

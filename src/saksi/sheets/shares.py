@@ -2,7 +2,7 @@
 
 ``TICKET_SHARES`` is derived from KPU's Sirekap presidential figures per
 province as published on 2024-03-07 15:00 WIB (78% of TPS counted; see
-``/work/shared/data/kpu-2024``): each ticket's share of the three tickets'
+``../shared/data/kpu-2024``): each ticket's share of the three tickets'
 votes, in percent rounded to 2 decimals. Embedded so that the project runs
 without that file; a test checks them against it when it is present.
 """
