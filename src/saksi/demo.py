@@ -15,8 +15,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import shutil
 import signal
+import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -96,6 +100,49 @@ async def _ticker(night: Any) -> None:
                 print(national_line(r.json(), time.monotonic() - start), flush=True)
 
 
+def _start_witness(directory: Path) -> subprocess.Popen[bytes]:
+    """An independent witness for the night (in real life: Bawaslu, a
+    university, the media, on their own machines): it cosigns every checkpoint
+    after checking that the log only grew, and the portal shows its
+    cosignature."""
+    from saksi.ledger.log import Log
+    from saksi.ledger.witness import init_witness
+    from saksi.ledger.witness_client import WitnessEntry, load_witnesses, save_witnesses
+    from saksi.sim.server import free_port
+
+    wdir = directory / "witness"
+    signer = init_witness(wdir, "witness.example/pemantau-demo")
+    port = free_port()
+    with Log.open(directory, readonly=True) as log:
+        log_vkey = log.vkey
+    with (directory / "witness.log").open("ab") as out:
+        proc = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
+            [sys.executable, "-m", "saksi", "witness", "serve", str(wdir), "--log-vkey",
+             log_vkey, "--port", str(port)], stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            break
+        if proc.poll() is not None:
+            break
+        time.sleep(0.1)
+    path = directory / "ledger" / "witnesses.json"
+    save_witnesses(path, [*load_witnesses(path), WitnessEntry(url, signer.vkey, 0)])
+    print(f"saksi log / log witness: {signer.vkey.split('+')[0]} at {url}", flush=True)
+    return proc
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -124,11 +171,12 @@ def _demo(args: argparse.Namespace) -> int:
     if saksi(["keys", "init", str(directory)]) != 0:
         return 1
 
+    witness = _start_witness(directory)
     _section("3. Layanan hasil / Results service")
     server = LocalServer(directory.resolve(), port=args.port, workers=args.workers,
                          args=["--post-rate", "0"], log=directory / "serve.log")
-    server.start()
     try:
+        server.start()
         print(f"portal & API: {server.url}/   (API: {server.url}/api/v1/…, log: "
               f"{server.url}/log/checkpoint; server log: {server.log})", flush=True)
 
@@ -158,3 +206,4 @@ def _demo(args: argparse.Namespace) -> int:
         return 0 if result["ok"] else 1
     finally:
         server.stop()
+        _stop(witness)
