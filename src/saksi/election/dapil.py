@@ -150,6 +150,17 @@ def _groups_for(seats: int, average: float) -> int:
     return min(max(round(seats / average), low), high)
 
 
+def _dprd_dapils(tree: RegionTree, dpt: dict[str, int], area: str, name: str, *, seats: int,
+                 contest: Contest, average: float) -> list[Dapil]:
+    """The DPRD dapil of one province or kab/kota: its children (split further
+    where one is too big for a dapil) grouped into 3–12-seat districts."""
+    units = _expand(tree, tree.kids(area), dpt, seats, DPRD_MAX_SEATS)
+    plan = _group(units, dpt, _groups_for(seats, average), seats,
+                  lo=DPRD_MIN_SEATS, hi=DPRD_MAX_SEATS)
+    return [Dapil(f"{contest.value}-{area}-{i:02d}", contest, f"{name} {i}", n, regions)
+            for i, (regions, n) in enumerate(plan, start=1)]
+
+
 def design(tree: RegionTree, village_dpt: dict[str, int]) -> list[Dapil]:
     """Every dapil of every contest on the national tree."""
     dpt = region_dpt(tree, village_dpt)
@@ -174,12 +185,8 @@ def design(tree: RegionTree, village_dpt: dict[str, int]) -> list[Dapil]:
         result.append(Dapil(f"dpd-{province}", Contest.DPD, pname, DPD_SEATS, dpd_regions))
         # DPRD provinsi
         seats = dprd_prov_seats(province, population_estimate(dpt.get(province, 0)))
-        units = _expand(tree, tree.kids(province), dpt, seats, DPRD_MAX_SEATS)
-        plan = _group(units, dpt, _groups_for(seats, DPRD_PROV_AVERAGE), seats,
-                      lo=DPRD_MIN_SEATS, hi=DPRD_MAX_SEATS)
-        for i, (regions, n) in enumerate(plan, start=1):
-            result.append(Dapil(f"dprd-prov-{province}-{i:02d}", Contest.DPRD_PROV,
-                                f"{pname} {i}", n, regions))
+        result.extend(_dprd_dapils(tree, dpt, province, pname, seats=seats,
+                                   contest=Contest.DPRD_PROV, average=DPRD_PROV_AVERAGE))
         # DPRD kab/kota (none in DKI Jakarta, whose cities have no council)
         if province == DKI_JAKARTA:
             continue
@@ -187,12 +194,9 @@ def design(tree: RegionTree, village_dpt: dict[str, int]) -> list[Dapil]:
             if dpt.get(kab, 0) == 0:
                 continue
             seats = dprd_kabkota_seats(province, population_estimate(dpt[kab]))
-            units = _expand(tree, tree.kids(kab), dpt, seats, DPRD_MAX_SEATS)
-            plan = _group(units, dpt, _groups_for(seats, DPRD_KABKOTA_AVERAGE), seats,
-                          lo=DPRD_MIN_SEATS, hi=DPRD_MAX_SEATS)
-            for i, (regions, n) in enumerate(plan, start=1):
-                result.append(Dapil(f"dprd-kabkota-{kab}-{i:02d}", Contest.DPRD_KABKOTA,
-                                    f"{tree.names[kab]} {i}", n, regions))
+            result.extend(_dprd_dapils(tree, dpt, kab, tree.names[kab], seats=seats,
+                                       contest=Contest.DPRD_KABKOTA,
+                                       average=DPRD_KABKOTA_AVERAGE))
     return result
 
 
