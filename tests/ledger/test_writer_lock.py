@@ -8,6 +8,7 @@ import pytest
 
 from saksi.errors import StateError
 from saksi.ledger import Log
+from saksi.ledger.log import published_vkey
 
 
 def test_a_second_writer_is_refused_while_the_first_is_open(tmp_path: Path) -> None:
@@ -38,3 +39,4 @@ def test_entries_streams_any_range_in_order(tmp_path: Path) -> None:
 def test_a_new_log_publishes_its_verifier_key_beside_the_tiles(tmp_path: Path) -> None:
     with Log.create(tmp_path, origin="example.org/vkey-test") as log:
         assert (tmp_path / "log" / "vkey").read_text() == log.vkey + "\n"
+        assert published_vkey(tmp_path) == log.vkey

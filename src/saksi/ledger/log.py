@@ -585,6 +585,12 @@ class Log:
             level += 1
 
 
+def published_vkey(election_dir: Path) -> str:
+    """The verifier key the log publishes beside its tiles (``log/vkey``):
+    what a reader that must not touch the private ``ledger/`` uses."""
+    return (Path(election_dir) / "log" / VKEY_FILE).read_text(encoding="utf-8").strip()
+
+
 def _lock_writer(ledger_dir: Path) -> int:
     """Take the log's single-writer lock. A second writer's recovery would
     remove the tiles the first one is writing, so it must be refused; the

@@ -154,7 +154,9 @@ class PortalData:
         """The log's verifier key, as the log publishes it in ``log/vkey``.
         Web workers never read the private ``ledger/`` directory."""
         if self._vkey is None:
-            self._vkey = (self.directory / "log" / "vkey").read_text(encoding="utf-8").strip()
+            from saksi.ledger.log import published_vkey
+
+            self._vkey = published_vkey(self.directory)
         return self._vkey
 
     def key(self, keyid: str) -> KeyRow | None:

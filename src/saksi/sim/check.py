@@ -76,7 +76,9 @@ class Verification:
 def log_identity(directory: Path) -> tuple[str, str]:
     """(vkey, origin) of the election's log, from the key it publishes in
     ``log/vkey`` (the origin is the key's name)."""
-    vkey = (Path(directory) / "log" / "vkey").read_text(encoding="utf-8").strip()
+    from saksi.ledger.log import published_vkey
+
+    vkey = published_vkey(directory)
     return vkey, Verifier.parse(vkey).name
 
 
