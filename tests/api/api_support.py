@@ -59,7 +59,7 @@ class Server:
         log = (self.directory.parent / f"server-{self.port}.log").open("wb")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "saksi.service", str(self.directory), "--port",
-             str(self.port), "--db", self.db_url, "--cache-seconds", "0", "--render-ms", "0",
+             str(self.port), "--db", self.db_url, "--cache-seconds", "0",
              *self.args],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + timeout

@@ -16,7 +16,7 @@ from saksi.ledger import Log
 
 def test_sigkill_mid_run_loses_no_receipt(election_dir: Path, db_url: str, kit: Kit) -> None:
     # Aggregates re-rendered at most every 500 ms: a kill leaves some out of date.
-    server = Server(election_dir, db_url, ["--workers", "2", "--render-ms", "500"]).start()
+    server = Server(election_dir, db_url, ["--workers", "2", "--cache-seconds", "0.5"]).start()
     receipts: list[dict[str, object]] = []
     lock = threading.Lock()
     stop = threading.Event()
@@ -127,13 +127,13 @@ def test_a_full_sequencer_queue_answers_503_at_once(server: Server, kit: Kit) ->
         assert one["status"] == "accepted"
 
 
-@pytest.mark.serve_args("--render-ms", "300")
-def test_totals_follow_within_the_render_interval(server: Server, kit: Kit) -> None:
+@pytest.mark.serve_args("--cache-seconds", "0.3")
+def test_totals_follow_within_the_worker_cache(server: Server, kit: Kit) -> None:
     with server.client() as c:
         before = c.get("/api/v1/results/0").json()["progress"]["sheets_in"]
         [a] = post(c, kit.tps_batch(kit.tps[500])[:1]).json()
         assert a["status"] == "accepted"
-        # The TPS page is published with the receipt; the totals follow shortly.
+        # The TPS page shows the receipt; the totals follow within the cache time.
         assert a["index"] in {d["index"] for d in
                               c.get(f"/api/v1/tps/{kit.tps[500]}").json()["documents"]}
         for _ in range(100):

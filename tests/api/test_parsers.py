@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from saksi.api.limits import TokenBuckets
 from saksi.api.problems import ApiProblem
 from saksi.api.submit import MAX_DOCUMENTS, split_documents
-from saksi.ingest.outcome import Problem, Receipt, Refusal
+from saksi.ingest.outcome import Problem, Published, Receipt, Refusal
 from saksi.ingest.precheck import KeyCache, precheck
 from saksi.service.wire import (
     Item,
@@ -90,16 +90,25 @@ async def _read(data: bytes) -> bytes:
     return await read_frame(reader)
 
 
-@given(items=st.lists(_item, max_size=5))
-def test_request_frames_round_trip(items: list[Item]) -> None:
-    assert decode_request(asyncio.run(_read(frame(Request(items))))) == Request(items)
+_name = st.tuples(st.sampled_from(["region", "tps", "dapil", "seats", "progress"]),
+                  st.text(max_size=20))
+_published = st.builds(Published, st.text(max_size=8), st.text(max_size=20),
+                       st.text(max_size=34), st.integers(-1, 2**40), st.binary(max_size=64))
+
+
+@given(items=st.lists(_item, max_size=5), names=st.lists(_name, max_size=5))
+def test_request_frames_round_trip(items: list[Item], names: list[tuple[str, str]]) -> None:
+    request = Request(items, names)
+    assert decode_request(asyncio.run(_read(frame(request)))) == request
 
 
 @given(outcomes=st.lists(_receipt | _refusal, max_size=5), busy=st.booleans(),
-       error=st.none() | st.text(max_size=20))
+       error=st.none() | st.text(max_size=20),
+       documents=st.lists(st.none() | _published, max_size=5))
 def test_response_frames_round_trip(outcomes: list[Receipt | Refusal], busy: bool,
-                                    error: str | None) -> None:
-    response = Response(list(outcomes), busy, error)
+                                    error: str | None, documents: list[Published | None]
+                                    ) -> None:
+    response = Response(list(outcomes), busy, error, documents)
     assert decode_response(asyncio.run(_read(frame(response)))) == response
 
 

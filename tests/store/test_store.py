@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from saksi.errors import StateError
-from saksi.store import Batch, DocumentRow, KeyRow, Published, Store, open_store
+from saksi.store import Batch, DocumentRow, KeyRow, Store, open_store
 
 
 def doc(index: int, tps: str | None = "3273011001001", **kw: object) -> DocumentRow:
@@ -27,7 +27,6 @@ def doc(index: int, tps: str | None = "3273011001001", **kw: object) -> Document
 def test_a_new_store_is_empty(store: Store) -> None:
     assert store.applied_size() == 0
     assert store.snapshot() is None
-    assert store.published("region", "ppwp/0") is None
     assert store.count_documents() == 0
 
 
@@ -45,7 +44,6 @@ def test_a_batch_is_committed_as_a_whole(store: Store) -> None:
         3, documents=[doc(0, None, payload_type="manifest"), doc(1), doc(2, revision=2)],
         keys=[KeyRow("k1", b"\x01" * 32, "device", "3273011001001", 0)],
         superseded=[(1, 2)],
-        published=[Published("region", "ppwp/0", '"e1"', 2, b'{"a":1}')],
         snapshot=b"snap"))
     assert store.applied_size() == 3
     assert store.snapshot() == b"snap"
@@ -53,8 +51,6 @@ def test_a_batch_is_committed_as_a_whole(store: Store) -> None:
     rows = store.documents_of_tps("3273011001001")
     assert [(r.index, r.superseded_by) for r in rows] == [(1, 2), (2, None)]
     assert list(store.current_versions()) == [("3273011001001", "ppwp", 0, 2, 2)]
-    assert store.published("region", "ppwp/0") == Published("region", "ppwp/0", '"e1"', 2,
-                                                             b'{"a":1}')
 
 
 def test_replaying_a_batch_changes_nothing(store: Store) -> None:
@@ -64,12 +60,11 @@ def test_replaying_a_batch_changes_nothing(store: Store) -> None:
     assert store.count_documents() == 2
 
 
-def test_published_documents_are_replaced_and_the_snapshot_kept(store: Store) -> None:
-    store.commit(Batch(1, published=[Published("tps", "x", '"1"', 0, b"old")], snapshot=b"s"))
-    store.commit(Batch(2, published=[Published("tps", "x", '"2"', 1, b"new")]))
-    got = store.published("tps", "x")
-    assert got is not None and (got.etag, got.body) == ('"2"', b"new")
-    assert store.snapshot() == b"s"  # a batch without a snapshot keeps the last one
+def test_a_batch_without_a_snapshot_keeps_the_last_one(store: Store) -> None:
+    store.commit(Batch(1, snapshot=b"s"))
+    store.commit(Batch(2))
+    assert store.snapshot() == b"s"
+    assert store.applied_size() == 2
 
 
 def test_revocation_and_lookup_by_leaf(store: Store) -> None:
@@ -122,7 +117,7 @@ def test_documents_round_trip(store: Store, rows: list[tuple[str, bytes, bool, i
         assert store.document(row.index) == row
 
 
-def test_lookups_by_many_leaves_and_tps_span_chunks(store: Store) -> None:
+def test_lookups_by_many_leaves_span_chunks(store: Store) -> None:
     # More values than one IN (…) list holds; duplicates and unknowns asked too.
     tps_codes = [f"32730110010{n:02d}" for n in range(30)]
     rows = [doc(i, tps_codes[i % 30]) for i in range(1, 1201)]
@@ -130,11 +125,10 @@ def test_lookups_by_many_leaves_and_tps_span_chunks(store: Store) -> None:
     asked = [r.leaf_hash for r in rows] + [rows[0].leaf_hash, "ff" * 32]
     found = store.by_leaf(asked)
     assert found == {r.leaf_hash: r for r in rows}
-    many = store.documents_of_tps_many([*tps_codes, "3273011001999"])
-    assert many["3273011001999"] == []
+    assert store.documents_of_tps("3273011001999") == []
     for code in tps_codes:
-        assert many[code] == store.documents_of_tps(code)
-        assert [r.index for r in many[code]] == sorted(r.index for r in many[code])
+        mine = store.documents_of_tps(code)
+        assert [r.index for r in mine] == [r.index for r in rows if r.tps == code]
 
 
 def test_flagged_lists_current_flagged_sheets_in_log_order(store: Store) -> None:

@@ -2,9 +2,10 @@
 
 Workers never write: a submission is pre-checked here (envelope, rules,
 signatures — the parallel part) and forwarded to the sequencer over its Unix
-socket; reads serve the bytes the sequencer rendered into ``published`` (a
-short in-process cache in front of the database), the log's static files and
-streamed downloads.
+socket; reads serve the public documents the sequencer renders from its live
+tally (asked for over the same socket, kept in a short per-worker cache so a
+popular page costs the sequencer a render per ``cache_seconds``), the log's
+static files and streamed downloads.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import contextlib
 import hashlib
 import os
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,12 +33,13 @@ from saksi.api.submit import MAX_BODY, split_documents
 from saksi.election import Election
 from saksi.election.model import Contest, Level
 from saksi.errors import SaksiError
-from saksi.ingest.outcome import Item
+from saksi.ingest.outcome import Item, Published
 from saksi.ingest.precheck import KeyCache, precheck
 from saksi.ingest.sequencer import etag_of
 from saksi.service.wire import Request as WireRequest
+from saksi.service.wire import Response as WireResponse
 from saksi.service.wire import decode_response, frame, read_frame
-from saksi.store import Published, Store, open_store
+from saksi.store import Store, open_store
 
 RESULTS_CACHE = "public, max-age=2, stale-while-revalidate=30"
 DOWNLOAD_CACHE = "public, max-age=30, stale-while-revalidate=300"
@@ -55,7 +57,7 @@ class ApiConfig:
     post_rate: float = 20.0  # requests per second per client address (0: off)
     post_burst: float = 60.0
     max_inflight: int = 256  # forwarded requests waiting for the sequencer, per worker
-    cache_seconds: float = 0.5  # in-process cache of published documents
+    cache_seconds: float = 0.5  # per-worker cache of rendered documents
     sequencer_timeout: float = 30.0
 
     def to_env(self) -> dict[str, str]:
@@ -85,6 +87,9 @@ class _State:
         self.buckets = TokenBuckets(config.post_rate, config.post_burst)
         self.inflight = 0
         self._cache: dict[tuple[str, str], tuple[float, Published | None]] = {}
+        # One request to the sequencer per document however many readers miss
+        # the cache at the same moment.
+        self._pending: dict[tuple[str, str], asyncio.Future[Published | None]] = {}
         # Idle connections to the sequencer, reused: the server answers requests
         # on one connection in order, so an idle one carries the next request.
         self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
@@ -111,16 +116,53 @@ class _State:
             self._keys = KeyCache(fetch)
         return self._keys
 
-    def published(self, kind: str, key: str) -> Published | None:
+    async def published(self, kind: str, key: str) -> Published | None:
+        return (await self.published_many([(kind, key)]))[0]
+
+    async def published_many(self, names: Sequence[tuple[str, str]]
+                             ) -> list[Published | None]:
+        """The documents as the sequencer renders them now (or at most
+        ``cache_seconds`` ago); ``None`` for one that does not exist."""
         now = time.monotonic()
-        hit = self._cache.get((kind, key))
-        if hit is not None and now - hit[0] < self.config.cache_seconds:
-            return hit[1]
-        doc = self.store.published(kind, key)
-        if len(self._cache) > 50_000:
-            self._cache.clear()
-        self._cache[kind, key] = (now, doc)
-        return doc
+        found: dict[tuple[str, str], Published | None] = {}
+        waiting: dict[tuple[str, str], asyncio.Future[Published | None]] = {}
+        missing: list[tuple[str, str]] = []
+        for name in dict.fromkeys(names):
+            hit = self._cache.get(name)
+            if hit is not None and now - hit[0] < self.config.cache_seconds:
+                found[name] = hit[1]
+            elif name in self._pending:
+                waiting[name] = self._pending[name]
+            else:
+                missing.append(name)
+        if missing:
+            loop = asyncio.get_running_loop()
+            futures = {n: loop.create_future() for n in missing}
+            self._pending.update(futures)
+            try:
+                response = await _call(self, WireRequest(documents=missing))
+                if len(response.documents) != len(missing):
+                    raise _unavailable("pencatat menjawab tidak lengkap",
+                                       "the sequencer's answer was incomplete")
+                if len(self._cache) > 50_000:
+                    self._cache.clear()
+                stamp = time.monotonic()
+                for n, doc in zip(missing, response.documents, strict=True):
+                    self._cache[n] = (stamp, doc)
+                    found[n] = doc
+                    futures[n].set_result(doc)
+            except BaseException as exc:
+                for f in futures.values():
+                    if not f.done():
+                        f.set_exception(exc)
+                        f.exception()  # retrieved: no "never retrieved" warning
+                raise
+            finally:
+                for n in missing:
+                    self._pending.pop(n, None)
+        for name, future in waiting.items():
+            found[name] = await asyncio.shield(future)
+        return [found[n] for n in names]
 
     def idle_connection(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
         """An idle connection the sequencer has not closed (e.g. by restarting)."""
@@ -173,8 +215,9 @@ def _contest(value: str | None, default: str | None = "ppwp") -> Contest:
                          field="contest", value=raw) from None
 
 
-def _serve_published(request: Request, state: _State, kind: str, key: str) -> Response | None:
-    doc = state.published(kind, key)
+async def _serve_published(request: Request, state: _State, kind: str, key: str
+                           ) -> Response | None:
+    doc = await state.published(kind, key)
     if doc is None:
         return None
     return cached(request, doc.body, doc.etag, RESULTS_CACHE)
@@ -210,7 +253,7 @@ def build_app(config: ApiConfig) -> Starlette:
     async def results(request: Request) -> Response:
         region = request.path_params["region"]
         contest = _contest(request.query_params.get("contest"))
-        found = _serve_published(request, state, "region", f"{contest}/{region}")
+        found = await _serve_published(request, state, "region", f"{contest}/{region}")
         if found is not None:
             return found
         try:
@@ -224,20 +267,20 @@ def build_app(config: ApiConfig) -> Starlette:
 
     async def dapil(request: Request) -> Response:
         code = request.path_params["code"]
-        found = _serve_published(request, state, "dapil", code)
+        found = await _serve_published(request, state, "dapil", code)
         if found is None:
             raise _not_found("dapil", code, "dapil", "electoral district")
         return found
 
     async def seats(request: Request) -> Response:
         contest = _contest(request.path_params["contest"], None)
-        found = _serve_published(request, state, "seats", str(contest))
+        found = await _serve_published(request, state, "seats", str(contest))
         if found is None:
             raise _not_found("contest", str(contest), "proyeksi kursi", "seat projection")
         return found
 
     async def progress(request: Request) -> Response:
-        found = _serve_published(request, state, "progress", "0")
+        found = await _serve_published(request, state, "progress", "0")
         if found is None:
             raise ApiProblem(503, "not-ready", "hasil belum diterbitkan",
                              "results are not published yet",
@@ -246,7 +289,7 @@ def build_app(config: ApiConfig) -> Starlette:
 
     async def tps(request: Request) -> Response:
         code = request.path_params["code"]
-        found = _serve_published(request, state, "tps", code)
+        found = await _serve_published(request, state, "tps", code)
         if found is not None:
             return found
         try:
@@ -254,7 +297,7 @@ def build_app(config: ApiConfig) -> Starlette:
             contests = state.election.contests_at(code)
         except SaksiError:
             raise _not_found("tps", code, "TPS", "polling station") from None
-        prog = state.published("progress", "0")
+        prog = await state.published("progress", "0")
         body = msgspec.json.encode({
             "schema": "saksi/results/v1", "kind": "tps",
             "tps": {"code": t.code, "name": t.name, "level": str(Level.TPS)},
@@ -322,7 +365,7 @@ def build_app(config: ApiConfig) -> Starlette:
             raise ApiProblem(400, "invalid-parameter", f"tingkat tidak dikenal: {level}",
                              f"unknown level: {level}; one of " + ", ".join(LEVELS),
                              field="level", value=level)
-        prog = state.published("progress", "0")
+        prog = await state.published("progress", "0")
         as_of = -1 if prog is None else prog.as_of_index
         etag = '"' + hashlib.sha256(f"{as_of}/{contest}/{level}/{fmt}".encode()
                                     ).hexdigest()[:32] + '"'
@@ -331,8 +374,9 @@ def build_app(config: ApiConfig) -> Starlette:
         if _etag_matches(request, etag):
             return Response(status_code=304, headers=headers)
         media = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
-        rows = stream_rows(state.election, state.store, contest, level, fmt)
-        return StreamingResponse(_iterate(rows), media_type=media, headers=headers)
+        rows = stream_rows(state.election, state.store, contest, level, fmt,
+                           fetch=state.published_many)
+        return StreamingResponse(rows, media_type=media, headers=headers)
 
     async def openapi(request: Request) -> Response:
         from saksi.api.openapi import document
@@ -400,12 +444,6 @@ def build_app(config: ApiConfig) -> Starlette:
     return app
 
 
-async def _iterate(rows: Any) -> AsyncIterator[bytes]:
-    for chunk in rows:
-        yield chunk
-        await asyncio.sleep(0)
-
-
 async def _read_body(request: Request) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
@@ -441,39 +479,49 @@ async def _forward(state: _State, items: list[Item]) -> list[Any]:
                            "the queue is full; resend shortly")
     state.inflight += 1
     try:
+        response = await _call(state, WireRequest(items))
+    finally:
+        state.inflight -= 1
+    if response.busy:
+        raise _unavailable("antrean pencatat penuh; kirim ulang sebentar lagi",
+                           "the sequencer queue is full; resend shortly", 1)
+    return list(response.outcomes)
+
+
+async def _call(state: _State, request: WireRequest) -> WireResponse:
+    """One request/response exchange with the sequencer on a pooled connection."""
+    try:
         pooled = state.idle_connection()
         reader, writer = pooled if pooled is not None else await asyncio.wait_for(
             asyncio.open_unix_connection(str(state.config.socket)), 5.0)
     except (OSError, TimeoutError):
-        state.inflight -= 1
         raise _unavailable("pencatat (sequencer) tidak tersedia; kirim ulang sebentar lagi",
                            "the sequencer is unavailable; resend shortly") from None
     reusable = False
     try:
-        writer.write(frame(WireRequest(items)))
+        writer.write(frame(request))
         await writer.drain()
         body = await asyncio.wait_for(read_frame(reader), state.config.sequencer_timeout)
         response = decode_response(body)
         reusable = True
     except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError):
+        if request.documents:
+            raise _unavailable("pencatat tidak menjawab; coba lagi sebentar lagi",
+                               "the sequencer did not answer; retry shortly") from None
         raise _unavailable(
             "pencatat tidak menjawab; status kiriman tidak pasti — kirim ulang (aman, "
             "idempoten)",
             "the sequencer did not answer; the outcome is unknown — resend (safe, "
             "idempotent)") from None
     finally:
-        state.inflight -= 1
         if reusable and len(state.idle) < state.max_idle and not writer.is_closing():
             state.idle.append((reader, writer))
         else:
             writer.close()
-    if response.busy:
-        raise _unavailable("antrean pencatat penuh; kirim ulang sebentar lagi",
-                           "the sequencer queue is full; resend shortly", 1)
     if response.error is not None:
         raise _unavailable("pencatat gagal; kirim ulang sebentar lagi",
                            "the sequencer failed; resend shortly", 5)
-    return list(response.outcomes)
+    return response
 
 
 def _die_with_parent() -> None:

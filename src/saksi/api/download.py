@@ -1,8 +1,8 @@
 """Bulk downloads: one contest at one level, streamed as CSV or JSON.
 
-Region levels come from the published region documents (the same figures the
-API shows, as of the same log position); the ``tps`` level lists every current
-sheet version from the database. CSV is long-form — one row per (unit,
+Region levels come from the region documents the sequencer renders (the same
+figures the API shows), fetched in chunks; the ``tps`` level lists every
+current sheet version from the database. CSV is long-form — one row per (unit,
 choice) — so that contests with different choice lists share one layout.
 """
 
@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import msgspec
 
 from saksi.election import Election
 from saksi.election.model import Contest, Level, Region
+from saksi.ingest.outcome import Published
 from saksi.keys import envelope as env
 from saksi.sheets.canonical import decode_canonical
 from saksi.store import Store
@@ -41,10 +42,13 @@ def _regions_at(election: Election, level: str) -> Iterator[Region]:
                 frontier.append(child.code)
 
 
-def _region_records(election: Election, store: Store, contest: Contest, level: str
+Fetch = Callable[[Sequence[tuple[str, str]]], Awaitable[list[Published | None]]]
+CHUNK = 256  # region documents per request to the sequencer
+
+
+def _region_records(regions: Iterable[tuple[Region, Published | None]], level: str
                     ) -> Iterator[dict[str, Any]]:
-    for region in _regions_at(election, level):
-        doc = store.published("region", f"{contest}/{region.code}")
+    for region, doc in regions:
         if doc is None:
             continue  # the contest is not held there
         d = msgspec.json.decode(doc.body)
@@ -76,27 +80,48 @@ def _tps_records(store: Store, contest: Contest) -> Iterator[dict[str, Any]]:
                "index": row.index, "revision": row.revision, "signer": row.signer}
 
 
-def stream_rows(election: Election, store: Store, contest: Contest, level: str, fmt: str
-                ) -> Iterator[bytes]:
-    records = (_tps_records(store, contest) if level == "tps"
-               else _region_records(election, store, contest, level))
+async def _batches(election: Election, store: Store, contest: Contest, level: str,
+                   fetch: Fetch) -> AsyncIterator[list[dict[str, Any]]]:
+    if level == "tps":
+        batch: list[dict[str, Any]] = []
+        for rec in _tps_records(store, contest):
+            batch.append(rec)
+            if len(batch) >= CHUNK:
+                yield batch
+                batch = []
+        yield batch
+        return
+    regions = list(_regions_at(election, level))
+    for start in range(0, len(regions), CHUNK):
+        part = regions[start:start + CHUNK]
+        docs = await fetch([("region", f"{contest}/{r.code}") for r in part])
+        yield list(_region_records(zip(part, docs, strict=True), level))
+
+
+async def stream_rows(election: Election, store: Store, contest: Contest, level: str,
+                      fmt: str, *, fetch: Fetch) -> AsyncIterator[bytes]:
+    """The download's bytes, in chunks (``fetch`` renders region documents)."""
+    batches = _batches(election, store, contest, level, fetch)
     if fmt == "json":
         yield b"["
-        first = True
-        for rec in records:
-            yield (b"" if first else b",\n") + msgspec.json.encode(rec)
-            first = False
+        sep = b""
+        async for batch in batches:
+            parts = []
+            for rec in batch:
+                parts.append(sep + msgspec.json.encode(rec))
+                sep = b",\n"
+            if parts:
+                yield b"".join(parts)
         yield b"]\n"
         return
     buf = io.StringIO()
     out = csv.writer(buf, lineterminator="\n")
     out.writerow(CSV_HEADER)
-    for rec in records:
-        base = [rec[k] for k in CSV_HEADER[:14]]
-        for c in rec["choices"] or [{"number": "", "name": "", "votes": ""}]:
-            out.writerow([*base, c["number"], c["name"], c["votes"]])
-        if buf.tell() > 64 * 1024:
-            yield buf.getvalue().encode()
-            buf.seek(0)
-            buf.truncate()
-    yield buf.getvalue().encode()
+    async for batch in batches:
+        for rec in batch:
+            base = [rec[k] for k in CSV_HEADER[:14]]
+            for c in rec["choices"] or [{"number": "", "name": "", "votes": ""}]:
+                out.writerow([*base, c["number"], c["name"], c["votes"]])
+        yield buf.getvalue().encode()
+        buf.seek(0)
+        buf.truncate()

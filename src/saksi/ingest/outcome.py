@@ -48,3 +48,16 @@ class Item(msgspec.Struct, frozen=True, array_like=True):
     verified: bool = False  # every signature verified against its registered key
     verdict: str = ""  # sheets: the rules' verdict (clean / flagged) …
     flags: tuple[Problem, ...] = ()  # … and their flags, so the sequencer need not re-run them
+
+
+class Published(msgspec.Struct, frozen=True, array_like=True):
+    """A public document rendered from the live tally, served byte for byte.
+
+    ``etag`` is a strong validator of ``body``; ``as_of_index`` is the highest
+    log index the tally had applied when it was rendered."""
+
+    kind: str
+    key: str
+    etag: str
+    as_of_index: int
+    body: bytes

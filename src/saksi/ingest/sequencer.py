@@ -9,9 +9,10 @@ For each batch of pre-checked documents (``saksi.ingest.precheck``), in order:
    version precedence (``saksi.tally.judge``: a stale revision is refused
    ``REVISION-STALE`` so the log never holds an ambiguous history);
 3. one durable ``Log.append_many`` for the accepted bytes;
-4. the tally applies the new versions, the touched public documents are
-   re-rendered, and the documents, keys, supersessions, published documents
-   and service state are committed in one database transaction;
+4. the tally applies the new versions, and the documents, keys,
+   supersessions and service state are committed in one database
+   transaction; the public documents the batch changed are dropped from the
+   document cache;
 5. only then the receipts are returned.
 
 The log is the record and the database an index: on open, the tally is
@@ -19,6 +20,13 @@ restored from the last snapshot and every log entry the database has not yet
 indexed is replayed (after a crash between steps 3 and 4, nothing a client
 was told is lost: it never got a receipt, or its entry is in the log and is
 indexed now).
+
+Public documents (region, dapil, seats, progress, TPS) are rendered on demand
+from the live tally by :meth:`Sequencer.documents`, which HTTP workers call
+over the socket and cache briefly: rendering costs only what readers ask for,
+not every document a batch touches (at national scale a batch touches
+thousands of village documents nobody is reading). A rendered document stays
+in a byte-bounded LRU until a batch changes it.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,8 +45,8 @@ import msgspec
 
 from saksi.election import Election
 from saksi.election.model import Contest
-from saksi.errors import StateError
-from saksi.ingest.outcome import Item, Outcome, Problem, Receipt, Refusal
+from saksi.errors import SaksiError, StateError
+from saksi.ingest.outcome import Item, Outcome, Problem, Published, Receipt, Refusal
 from saksi.ingest.precheck import problem
 from saksi.keys import envelope as env
 from saksi.keys.envelope import (
@@ -58,7 +67,7 @@ from saksi.sheets.canonical import decode_canonical
 from saksi.sheets.model import Sheet
 from saksi.sheets.rules import CheckResult, RuleResult, parse_and_check
 from saksi.sheets.rules import Verdict as SheetVerdict
-from saksi.store import Batch, DocumentRow, KeyRow, Published, Store, open_store
+from saksi.store import Batch, DocumentRow, KeyRow, Store, open_store
 from saksi.tally import SheetVersion, Stale, Tally, VersionKey, judge, rank_of
 from saksi.tally.render import RenderCache, render
 from saksi.tally.render import encode as render_encode
@@ -67,8 +76,11 @@ from saksi.tally.shape import NATIONAL, Shape, shape_from_election
 from saksi.tally.tally import Applied
 
 SNAPSHOT_SECONDS = 10.0
-RENDER_SECONDS = 0.5
 CATCH_UP_CHUNK = 2000
+# Rendered documents kept until a batch changes them: the national and
+# province documents every reader asks for stay hot; village and TPS pages
+# come and go.
+DOCUMENT_CACHE_BYTES = 64 * 2**20
 _flags_encoder = msgspec.json.Encoder()
 
 
@@ -119,12 +131,7 @@ class Sequencer:
         self.shape = shape
         self.tally = tally
         self._last_snapshot = time.monotonic()
-        # Aggregate documents (regions, dapil, seats, progress) are re-rendered at
-        # most every ``render_interval`` seconds, TPS documents with their batch:
-        # rendering, not the log, bounds throughput when batches are small.
-        self.render_interval = RENDER_SECONDS
-        self._dirty: set[tuple[str, str]] = set()
-        self._last_render = 0.0
+        self._documents = DocumentCache(DOCUMENT_CACHE_BYTES)
         self._render_cache = RenderCache()
 
     # ------------------------------------------------------------ lifecycle
@@ -150,11 +157,7 @@ class Sequencer:
             shape = shape_from_election(election)
             tally = cls._restore_tally(store, shape, applied)
             seq = cls(directory, election, log, store, registry=registry, shape=shape, tally=tally)
-            published = store.published("progress", NATIONAL)
-            seq._catch_up(applied, publish=published is not None)
-            if published is None or published.as_of_index != tally.as_of_index:
-                # A new database, or aggregates left unrendered by a crash.
-                seq._publish_all()
+            seq._catch_up(applied)
         except BaseException:
             store.close()
             log.close()
@@ -167,7 +170,6 @@ class Sequencer:
 
     def close(self) -> None:
         try:
-            self.flush()
             self._snapshot_now()
         finally:
             self.store.close()
@@ -203,7 +205,7 @@ class Sequencer:
         tally.apply_many(versions)
         return tally
 
-    def _catch_up(self, applied: int, *, publish: bool) -> None:
+    def _catch_up(self, applied: int) -> None:
         """Index log entries the database has not seen (written before a crash,
         or by ``saksi keys init`` / ``saksi ingest``)."""
         index = applied
@@ -213,7 +215,7 @@ class Sequencer:
             for i in range(index, end):
                 raw = self.log.entry(i)
                 accepted.append(self._replayed(i, raw))
-            self._commit(accepted, end, publish=publish)
+            self._commit(accepted, end)
             index = end
 
     def _replayed(self, index: int, raw: bytes) -> _Accepted:
@@ -264,7 +266,7 @@ class Sequencer:
                 raise StateError(
                     "log ditulis oleh proses lain; hanya satu penulis yang diizinkan",
                     "the log was written by another process; only one writer is allowed")
-            self._commit(accepted, self.log.size, publish=True)
+            self._commit(accepted, self.log.size)
         for pos, item in enumerate(items):
             if outcomes[pos] is None:
                 first = outcomes[in_batch[item.leaf_hash]]
@@ -317,7 +319,7 @@ class Sequencer:
         return receipt, _Accepted(at, item.raw, leaf, envelope, receipt, sheet, verdict.role)
 
     # ------------------------------------------------------------ indexing
-    def _commit(self, accepted: list[_Accepted], applied_size: int, *, publish: bool) -> None:
+    def _commit(self, accepted: list[_Accepted], applied_size: int) -> None:
         received = now_utc()
         batch = Batch(applied_size)
         versions: list[SheetVersion] = []
@@ -344,16 +346,8 @@ class Sequencer:
                                   if v.index > self.tally.as_of_index]
         batch.superseded = [(x.previous, x.index) for x in applied
                             if x.status == "current" and x.previous is not None]
-        if publish and applied:
-            names = touched_docs(applied, self.shape)
-            now = time.monotonic()
-            self._dirty.update(n for n in names if n[0] != "tps")
-            names = {n for n in names if n[0] == "tps"}
-            if now - self._last_render >= self.render_interval:
-                names |= self._dirty
-                self._dirty = set()
-                self._last_render = now
-            batch.published = self._render(names, batch.documents)
+        if applied:
+            self._documents.discard(touched_docs(applied, self.shape))
         if time.monotonic() - self._last_snapshot > SNAPSHOT_SECONDS:
             batch.snapshot = self.tally.snapshot()
             self._last_snapshot = time.monotonic()
@@ -375,50 +369,52 @@ class Sequencer:
             if self.registry.key(keyid) is not None:
                 batch.keys.append(_key_row(keyid, self.registry))
 
-    @property
-    def dirty(self) -> bool:
-        """Aggregate documents wait to be re-rendered (call :meth:`flush`)."""
-        return bool(self._dirty)
-
-    def flush(self) -> None:
-        """Render and commit the aggregate documents that are out of date."""
-        if not self._dirty:
-            return
-        names, self._dirty = self._dirty, set()
-        self._last_render = time.monotonic()
-        self.store.commit(Batch(self.log.size, published=self._render(names, ())))
-
     def _snapshot_now(self) -> None:
         self.store.commit(Batch(self.store.applied_size(), snapshot=self.tally.snapshot()))
 
     # ------------------------------------------------------------ publishing
-    def _render(self, names: Iterable[tuple[str, str]], fresh: Sequence[DocumentRow]
-                ) -> list[Published]:
-        out: list[Published] = []
-        as_of = self.tally.as_of_index
-        ordered = sorted(names)
-        tps_codes = [key for kind, key in ordered if kind == "tps"]
-        stored = self.store.documents_of_tps_many(tps_codes) if tps_codes else {}
-        new_rows: dict[str, list[DocumentRow]] = {}
-        for r in fresh:
-            if r.tps is not None:
-                new_rows.setdefault(r.tps, []).append(r)
-        for kind, key in ordered:
-            document = render(self.tally, kind, key, self._render_cache)
-            if kind == "tps":
-                body = self._tps_body(key, render_encode(document), stored.get(key, []),
-                                      new_rows.get(key, []))
-            else:
+    def documents(self, names: Sequence[tuple[str, str]]) -> list[Published | None]:
+        """The public documents ``(kind, key)`` as of now, ``None`` for one
+        that does not exist (a contest not held in a region, a TPS without
+        sheets yet, an unknown name)."""
+        out: list[Published | None] = []
+        for name in names:
+            doc = self._documents.get(name)
+            if doc is None and self._exists(*name):
+                kind, key = name
+                document = render(self.tally, kind, key, self._render_cache)
                 body = render_encode(document)
-            out.append(Published(kind, key, etag_of(body), as_of, body))
+                if kind == "tps":
+                    body = self._tps_body(key, body, self.store.documents_of_tps(key))
+                doc = Published(kind, key, etag_of(body), self.tally.as_of_index, body)
+                self._documents.put(name, doc)
+            out.append(doc)
         return out
 
-    def _tps_body(self, code: str, tally_doc: bytes, stored: Sequence[DocumentRow],
-                  fresh: Sequence[DocumentRow]) -> bytes:
+    def _exists(self, kind: str, key: str) -> bool:
+        shape = self.shape
+        try:
+            if kind == "region":
+                contest, _, code = key.partition("/")
+                return bool(shape.expected.get((Contest(contest), code)))
+            if kind == "dapil":
+                return bool(shape.expected_dapil.get(key))
+            if kind == "seats":
+                c = Contest(key)
+                return c.is_party_contest and bool(shape.expected.get((c, NATIONAL)))
+            if kind == "progress":
+                return key == NATIONAL
+            if kind == "tps":
+                t = shape.tps.get(key)
+                return t is not None and any(self.tally.history(key, c) for c in t.contests)
+        except (ValueError, SaksiError):
+            return False
+        return False
+
+    def _tps_body(self, code: str, tally_doc: bytes, stored: Sequence[DocumentRow]) -> bytes:
         """The tally's TPS document plus every signed document of the TPS: the
         exact envelope (signatures included), its receipt fields and time."""
         rows = {r.index: r for r in stored}
-        rows.update({r.index: r for r in fresh})
         documents = [{
             "index": r.index, "leaf_hash": r.leaf_hash, "contest": r.contest,
             "revision": r.revision, "rank": r.rank, "signer": r.signer, "role": r.role,
@@ -436,22 +432,6 @@ class Sequencer:
                 d["superseded_by"] = superseded[idx]
         return with_documents(tally_doc, documents)
 
-    def _publish_all(self) -> None:
-        """Render every region, dapil, seat and progress document once (a new
-        database); TPS documents appear as their sheets arrive."""
-        names: set[tuple[str, str]] = {("progress", NATIONAL)}
-        for (contest, region), expected in self.shape.expected.items():
-            if expected:
-                names.add(("region", f"{contest}/{region}"))
-        for code, expected in self.shape.expected_dapil.items():
-            if expected:
-                names.add(("dapil", code))
-        for contest in Contest:
-            if contest.is_party_contest and self.shape.expected.get((contest, NATIONAL)):
-                names.add(("seats", str(contest)))
-        published = self._render(names, ())
-        self.store.commit(Batch(self.store.applied_size(), published=published))
-
 
 def with_documents(tally_doc: bytes, documents: Sequence[Mapping[str, object]]) -> bytes:
     """The TPS document's JSON object with a last member ``"documents"``.
@@ -460,6 +440,39 @@ def with_documents(tally_doc: bytes, documents: Sequence[Mapping[str, object]]) 
     equals decoding the object, adding the member and re-encoding it (tested),
     without the decode and re-encode."""
     return b"".join((tally_doc[:-1], b',"documents":', msgspec.json.encode(documents), b"}"))
+
+
+class DocumentCache:
+    """Rendered documents by name, least recently used dropped first once
+    their bodies exceed ``max_bytes``."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0
+        self._docs: OrderedDict[tuple[str, str], Published] = OrderedDict()
+
+    def get(self, name: tuple[str, str]) -> Published | None:
+        doc = self._docs.get(name)
+        if doc is not None:
+            self._docs.move_to_end(name)
+        return doc
+
+    def put(self, name: tuple[str, str], doc: Published) -> None:
+        self.discard((name,))
+        self._docs[name] = doc
+        self.size += len(doc.body)
+        while self.size > self.max_bytes and self._docs:
+            _, old = self._docs.popitem(last=False)
+            self.size -= len(old.body)
+
+    def discard(self, names: Iterable[tuple[str, str]]) -> None:
+        for name in names:
+            old = self._docs.pop(name, None)
+            if old is not None:
+                self.size -= len(old.body)
+
+    def __len__(self) -> int:
+        return len(self._docs)
 
 
 def _key_row(keyid: str, registry: Registry) -> KeyRow:
@@ -475,4 +488,4 @@ def _duplicate_receipt(row: DocumentRow) -> Receipt:
                    row.tps, row.contest, duplicate=True)
 
 
-__all__ = ["Sequencer", "etag_of", "now_utc", "with_documents"]
+__all__ = ["DocumentCache", "Sequencer", "etag_of", "now_utc", "with_documents"]

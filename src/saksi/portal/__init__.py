@@ -2,7 +2,7 @@
 
     from saksi.portal import portal_app, portal_routes
 
-``portal_routes(state_or_config)`` gives the pages and the ``/static`` mount;
+``portal_routes(state)`` gives the pages and the ``/static`` mount;
 ``portal_app(...)`` wraps them (with gzip) as the API app's fallback. See
 docs/portal.md.
 """

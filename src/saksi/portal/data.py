@@ -18,7 +18,8 @@ import msgspec
 from saksi.election import Election
 from saksi.election.model import Region
 from saksi.errors import SaksiError
-from saksi.store import Published, Store, open_store
+from saksi.ingest.outcome import Published
+from saksi.store import Store
 from saksi.store.base import DocumentRow, KeyRow
 
 
@@ -29,31 +30,7 @@ class Source(Protocol):
     def election(self) -> Election: ...
     @property
     def store(self) -> Store: ...
-    def published(self, kind: str, key: str) -> Published | None: ...
-
-
-class _OwnSource:
-    """Opened lazily from a directory and database URL (portal without the API)."""
-
-    def __init__(self, directory: Path, db_url: str) -> None:
-        self.directory, self.db_url = directory, db_url
-        self._election: Election | None = None
-        self._store: Store | None = None
-
-    @property
-    def election(self) -> Election:
-        if self._election is None:
-            self._election = Election.open(self.directory)
-        return self._election
-
-    @property
-    def store(self) -> Store:
-        if self._store is None:
-            self._store = open_store(self.db_url, readonly=True)
-        return self._store
-
-    def published(self, kind: str, key: str) -> Published | None:
-        return self.store.published(kind, key)
+    async def published(self, kind: str, key: str) -> Published | None: ...
 
 
 @dataclass(frozen=True)
@@ -113,8 +90,8 @@ class PortalData:
     def store(self) -> Store:
         return self.source.store
 
-    def document(self, kind: str, key: str) -> tuple[dict[str, Any], Published] | None:
-        doc = self.source.published(kind, key)
+    async def document(self, kind: str, key: str) -> tuple[dict[str, Any], Published] | None:
+        doc = await self.source.published(kind, key)
         if doc is None:
             return None
         data: dict[str, Any] = msgspec.json.decode(doc.body)

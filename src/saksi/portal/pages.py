@@ -205,11 +205,10 @@ def dapil_links(doc: dict[str, Any], lang: Lang) -> str:
             f'{e(t("dapils_here", lang))}</h2><ul class="cols">{lis}</ul></section>')
 
 
-def seats_block(data: PortalData, contest: str, lang: Lang) -> str:
-    found = data.document("seats", contest)
-    if found is None:
-        return ""
-    proj = found[0]["projection"]
+def seats_block(data: PortalData, seats: dict[str, Any], lang: Lang) -> str:
+    """The national seat projection (``seats``: the seats document)."""
+    contest = str(seats["projection"]["contest"])
+    proj = seats["projection"]
     parties = {p.number: p.abbreviation for p in data.election.parties}
     eligible = proj.get("eligible")
     rows = [[e(parties.get(int(num), f"#{num}")), n(int(seats), lang)]
@@ -236,7 +235,8 @@ def as_of(doc: dict[str, Any], lang: Lang, live: bool = True) -> str:
 
 # ------------------------------------------------------------------ pages
 def region_body(data: PortalData, doc: dict[str, Any], contest: str, available: list[str],
-                lang: Lang, *, progress: dict[str, Any] | None) -> str:
+                lang: Lang, *, progress: dict[str, Any] | None,
+                seats: dict[str, Any] | None = None) -> str:
     region = doc["region"]
     code = region["code"]
     national = code == "0"
@@ -287,8 +287,8 @@ def region_body(data: PortalData, doc: dict[str, Any], contest: str, available: 
                          [(t("region", lang), "text"), (t("sheets_in", lang), "num"),
                           (t("of", lang), "num"), ("%", "num"),
                           (t("sheets_flagged", lang), "num")], rows) + "</section>")
-    if contest in PARTY_CONTESTS and national:
-        parts.append(seats_block(data, contest, lang))
+    if contest in PARTY_CONTESTS and national and seats is not None:
+        parts.append(seats_block(data, seats, lang))
     parts.append(children_table(doc, contest, lang))
     parts.append(tps_table(doc, lang))
     parts.append(dapil_links(doc, lang))

@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from saksi.errors import SaksiError
 from saksi.portal import info, lists, pages
-from saksi.portal.data import PortalData, Source, _OwnSource
+from saksi.portal.data import PortalData, Source
 from saksi.portal.html import e, href, page
 from saksi.portal.text import Lang, contest_name, lang_of, t
 
@@ -34,14 +34,9 @@ class _Problem(Exception):
         self.status, self.title_id, self.title_en = status, title_id, title_en
 
 
-def _data_of(state_or_config: Any) -> PortalData:
-    from saksi.api.app import ApiConfig
-
-    if isinstance(state_or_config, ApiConfig):
-        return PortalData(_OwnSource(state_or_config.directory, state_or_config.db_url),
-                          state_or_config.directory)
-    source: Source = state_or_config
-    return PortalData(source, Path(state_or_config.config.directory))
+def _data_of(state: Any) -> PortalData:
+    source: Source = state
+    return PortalData(source, Path(state.config.directory))
 
 
 def _lang(request: Request) -> Lang:
@@ -61,11 +56,11 @@ def _contest(request: Request, available: list[str]) -> str:
     return raw
 
 
-def portal_routes(state_or_config: Any) -> list[BaseRoute]:
-    """The portal's pages and ``/static``. ``state_or_config`` is the API's
-    per-worker state (anything with ``election``, ``store``, ``published`` and
-    ``config.directory``) or an :class:`saksi.api.app.ApiConfig`."""
-    data = _data_of(state_or_config)
+def portal_routes(state: Any) -> list[BaseRoute]:
+    """The portal's pages and ``/static``. ``state`` is the API's per-worker
+    state (anything with ``election``, ``store``, an async ``published`` and
+    ``config.directory``)."""
+    data = _data_of(state)
 
     def html(request: Request, title: str, body: str, *, alternate: str | None = None,
              live: str | None = None, nav: str = "", status: int = 200,
@@ -78,12 +73,13 @@ def portal_routes(state_or_config: Any) -> list[BaseRoute]:
                             headers={"Cache-Control": PAGE_CACHE if status == 200 else
                                      "no-store", "Content-Language": lang})
 
-    def available_at(code: str) -> list[str]:
-        return [c for c in pages.CONTESTS if data.document("region", f"{c}/{code}") is not None]
+    async def available_at(code: str) -> list[str]:
+        return [c for c in pages.CONTESTS
+                if await data.document("region", f"{c}/{code}") is not None]
 
     async def national(request: Request) -> Response:
         lang = _lang(request)
-        prog = data.document("progress", "0")
+        prog = await data.document("progress", "0")
         if prog is None:
             body = (f"<h1>{e(t('site', lang))}</h1><p>"
                     + ("Hasil belum diterbitkan." if lang == "id" else
@@ -91,11 +87,13 @@ def portal_routes(state_or_config: Any) -> list[BaseRoute]:
             return html(request, t("site", lang), body, live="/api/v1/progress", nav="home")
         available = [c for c in pages.CONTESTS if c in prog[0]["national"]]
         contest = _contest(request, available)
-        found = data.document("region", f"{contest}/0")
+        found = await data.document("region", f"{contest}/0")
         if found is None:
             raise _Problem(404, f"pemilihan {contest} tidak ada", f"no {contest} contest")
         api = f"/api/v1/results/0?contest={contest}"
-        body = pages.region_body(data, found[0], contest, available, lang, progress=prog[0])
+        seats = await data.document("seats", contest)
+        body = pages.region_body(data, found[0], contest, available, lang, progress=prog[0],
+                                 seats=None if seats is None else seats[0])
         return html(request, contest_name(contest, lang), body, alternate=api, live=api,
                     nav="home")
 
@@ -105,11 +103,11 @@ def portal_routes(state_or_config: Any) -> list[BaseRoute]:
         if code == "0":
             return Response(status_code=301, headers={"Location": href("/", lang,
                             **_params(request))})
-        available = available_at(code)
+        available = await available_at(code)
         if not available:
             raise _Problem(404, f"wilayah {code} tidak ada", f"no region {code}")
         contest = _contest(request, available)
-        found = data.document("region", f"{contest}/{code}")
+        found = await data.document("region", f"{contest}/{code}")
         if found is None:
             raise _Problem(404, f"pemilihan {contest} tidak diselenggarakan di wilayah {code}",
                            f"the {contest} contest is not held in region {code}")
@@ -121,7 +119,7 @@ def portal_routes(state_or_config: Any) -> list[BaseRoute]:
     async def tps(request: Request) -> Response:
         lang = _lang(request)
         code = request.path_params["code"]
-        found = data.document("tps", code)
+        found = await data.document("tps", code)
         if found is None:
             try:
                 tp = data.election.tps(code)
@@ -156,7 +154,7 @@ def portal_routes(state_or_config: Any) -> list[BaseRoute]:
     async def dapil(request: Request) -> Response:
         lang = _lang(request)
         code = request.path_params["code"]
-        found = data.document("dapil", code)
+        found = await data.document("dapil", code)
         if found is None:
             raise _Problem(404, f"dapil {code} tidak ada", f"no electoral district {code}")
         api = f"/api/v1/dapil/{code}"
@@ -182,7 +180,7 @@ def portal_routes(state_or_config: Any) -> list[BaseRoute]:
 
     async def downloads(request: Request) -> Response:
         lang = _lang(request)
-        prog = data.document("progress", "0")
+        prog = await data.document("progress", "0")
         contests = [c for c in pages.CONTESTS if prog is None or c in prog[0]["national"]]
         cp = data.checkpoint()
         body = info.download_body(contests, data.vkey(), cp.origin if cp else "", lang)
@@ -231,11 +229,11 @@ class _Static(StaticFiles):
         return response
 
 
-def portal_app(state_or_config: Any) -> ASGIApp:
+def portal_app(state: Any) -> ASGIApp:
     """The portal as one ASGI app (gzip included), to hang behind the API's
     router as its fallback: ``app.router.default = portal_app(state)``. Paths
     of the API and the log that matched nothing stay the API's 404."""
-    routes = portal_routes(state_or_config)
+    routes = portal_routes(state)
 
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)

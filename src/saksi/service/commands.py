@@ -37,9 +37,6 @@ def register(sub: Any) -> None:
                    help="jendela pengelompokan / group-commit window in ms")
     p.add_argument("--queue", type=int, default=4096,
                    help="dokumen menunggu maksimum / most documents waiting (then 503)")
-    p.add_argument("--render-ms", type=float, default=500.0,
-                   help="terbitkan ulang agregat paling sering tiap / re-render aggregate "
-                   "documents at most every … ms (0: with every batch)")
     p.add_argument("--cache-seconds", type=float, default=0.5,
                    help="cache dokumen terbit per proses / per-worker cache of published "
                    "documents")
@@ -60,7 +57,6 @@ def _serve(args: argparse.Namespace) -> int:
         raise InputError("--workers", args.workers, "minimal 1", "at least 1")
     url = args.db or default_url(directory)
     sequencer = Sequencer.open(directory, url)
-    sequencer.render_interval = max(0.0, args.render_ms / 1000.0)
     server = SequencerServer(sequencer, socket_path(directory), batch_ms=args.batch_ms,
                              max_queue=args.queue)
     server.on_fail = lambda: os.kill(os.getpid(), signal.SIGTERM)

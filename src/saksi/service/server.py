@@ -7,6 +7,11 @@ event loop keeps accepting while a batch is being made durable. The queue is
 bounded: when more than ``max_queue`` documents wait, a request is answered
 ``busy`` at once (the worker turns it into 503 + Retry-After) instead of
 making every client wait longer.
+
+Requests for public documents run on the same thread as the batches (the
+tally must not change while a document is rendered from it), between two
+batches, and are never refused as busy: readers are served even while the
+queue of submissions is full.
 """
 
 from __future__ import annotations
@@ -116,6 +121,13 @@ class SequencerServer:
         except Exception as exc:  # a bad frame from a worker: answer, do not die
             return Response(error=f"bad request frame: {exc}")
         assert self._queue is not None and self._loop is not None
+        if request.documents:
+            try:
+                documents = await self._loop.run_in_executor(
+                    self._executor, self.sequencer.documents, request.documents)
+            except Exception as exc:
+                return Response(error=f"render failed: {exc}")
+            return Response(documents=documents)
         n = len(request.items)
         if self._queued_docs + n > self.max_queue:
             return Response(busy=True)
@@ -130,18 +142,8 @@ class SequencerServer:
     async def _batcher(self) -> None:
         assert self._queue is not None and self._loop is not None
         queue, loop = self._queue, self._loop
-        seq = self.sequencer
         while True:
-            try:
-                first = await asyncio.wait_for(
-                    queue.get(), seq.render_interval if seq.dirty else None)
-            except TimeoutError:  # idle: publish the aggregates still out of date
-                try:
-                    await loop.run_in_executor(self._executor, seq.flush)
-                except Exception as exc:
-                    print(f"saksi: penerbitan gagal / publishing failed: {exc!r}",
-                          file=sys.stderr)
-                continue
+            first = await queue.get()
             batch = [first]
             count = len(first.items)
             deadline = loop.time() + self.batch_ms / 1000.0

@@ -1,8 +1,9 @@
 """The socket protocol between HTTP workers and the sequencer.
 
 One frame = 4-byte big-endian length + msgpack body. A worker sends a
-:class:`Request` (pre-checked documents, in the order the client sent them)
-and reads one :class:`Response` on the same connection.
+:class:`Request` — pre-checked documents to sequence, in the order the client
+sent them, or names of public documents to render — and reads one
+:class:`Response` on the same connection.
 """
 
 from __future__ import annotations
@@ -12,20 +13,22 @@ import struct
 
 import msgspec
 
-from saksi.ingest.outcome import Item, Outcome
+from saksi.ingest.outcome import Item, Outcome, Published
 
 MAX_FRAME = 16 * 1024 * 1024
 _LEN = struct.Struct(">I")
 
 
 class Request(msgspec.Struct, frozen=True):
-    items: list[Item]
+    items: list[Item] = []
+    documents: list[tuple[str, str]] = []  # (kind, key) of public documents to render
 
 
 class Response(msgspec.Struct, frozen=True):
     outcomes: list[Outcome] = []
     busy: bool = False  # the sequencer's queue is full: try again later
     error: str | None = None  # the sequencer failed; nothing of this request was logged
+    documents: list[Published | None] = []  # rendered, in the order of Request.documents
 
 
 _request_decoder = msgspec.msgpack.Decoder(Request)

@@ -6,6 +6,6 @@ mode (the default, ``DIR/saksi.sqlite``) and PostgreSQL through psycopg 3
 rebuilt by replaying it.
 """
 
-from saksi.store.base import Batch, DocumentRow, KeyRow, Published, Store, open_store
+from saksi.store.base import Batch, DocumentRow, KeyRow, Store, open_store
 
-__all__ = ["Batch", "DocumentRow", "KeyRow", "Published", "Store", "open_store"]
+__all__ = ["Batch", "DocumentRow", "KeyRow", "Store", "open_store"]

@@ -1,10 +1,12 @@
-"""The store: documents, keys, published documents and service state.
+"""The store: documents, keys and service state (the tally snapshot).
 
 Both back ends run the same parameterised SQL; the only differences (the
 placeholder style, the binary column type, how a connection is opened and a
 transaction begun) live in :class:`_Dialect`. Exactly one process writes (the
 sequencer) and it writes each batch in one transaction (:meth:`Store.commit`);
-HTTP workers only read, mostly ``published`` rows by primary key.
+HTTP workers only read (keys, a TPS's documents, flagged lists, downloads).
+Published documents are not stored: the sequencer renders them on demand
+from its live tally (``saksi.ingest.sequencer``).
 """
 
 from __future__ import annotations
@@ -55,17 +57,6 @@ class KeyRow:
     revoked_at: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Published:
-    """A rendered public document, served byte for byte."""
-
-    kind: str
-    key: str
-    etag: str
-    as_of_index: int
-    body: bytes
-
-
 @dataclass
 class Batch:
     """Everything one sequenced batch changes, committed atomically."""
@@ -75,7 +66,6 @@ class Batch:
     keys: list[KeyRow] = field(default_factory=list)
     revocations: list[tuple[str, int]] = field(default_factory=list)  # (keyid, index)
     superseded: list[tuple[int, int]] = field(default_factory=list)  # (old index, new index)
-    published: list[Published] = field(default_factory=list)
     snapshot: bytes | None = None
 
 
@@ -116,14 +106,6 @@ CREATE TABLE IF NOT EXISTS keys (
     scope TEXT NOT NULL,
     valid_from BIGINT NOT NULL,
     revoked_at BIGINT
-);
-CREATE TABLE IF NOT EXISTS published (
-    kind TEXT NOT NULL,
-    key TEXT NOT NULL,
-    etag TEXT NOT NULL,
-    as_of_index BIGINT NOT NULL,
-    body {blob} NOT NULL,
-    PRIMARY KEY (kind, key)
 );
 CREATE TABLE IF NOT EXISTS state (
     name TEXT PRIMARY KEY,
@@ -203,14 +185,6 @@ class Store:
         return _Tx(self)
 
     # ------------------------------------------------------------ reads
-    def published(self, kind: str, key: str) -> Published | None:
-        rows = self._rows("SELECT etag, as_of_index, body FROM published "
-                          "WHERE kind = ? AND key = ?", (kind, key))
-        if not rows:
-            return None
-        etag, as_of, body = rows[0]
-        return Published(kind, key, str(etag), int(as_of), bytes(body))
-
     def key(self, keyid: str) -> KeyRow | None:
         rows = self._rows("SELECT keyid, public_key, role, scope, valid_from, revoked_at "
                           "FROM keys WHERE keyid = ?", (keyid,))
@@ -237,20 +211,6 @@ class Store:
                 row = _doc_row(r)
                 found[row.leaf_hash] = row
         return found
-
-    def documents_of_tps_many(self, codes: Sequence[str]) -> dict[str, list[DocumentRow]]:
-        """:meth:`documents_of_tps` for several TPS in one query per chunk."""
-        out: dict[str, list[DocumentRow]] = {c: [] for c in codes}
-        unique = list(out)
-        for start in range(0, len(unique), _IN_CHUNK):
-            chunk = unique[start:start + _IN_CHUNK]
-            marks = ", ".join("?" for _ in chunk)
-            for r in self._rows(f"SELECT {_DOC_COLUMNS} FROM documents "  # noqa: S608 (constant column list, placeholders only)
-                                f"WHERE tps IN ({marks}) ORDER BY idx", chunk):
-                row = _doc_row(r)
-                assert row.tps is not None
-                out[row.tps].append(row)
-        return out
 
     def documents_of_tps(self, tps: str) -> list[DocumentRow]:
         return [_doc_row(r) for r in self._rows(
@@ -324,12 +284,6 @@ class Store:
                                k.revoked_at) for k in batch.keys])
             rev = self._q("UPDATE keys SET revoked_at = ? WHERE keyid = ?")
             _many(cur, rev, [(index, keyid) for keyid, index in batch.revocations])
-            pub = self._q("INSERT INTO published (kind, key, etag, as_of_index, body) "
-                          "VALUES (?, ?, ?, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET "
-                          "etag = excluded.etag, as_of_index = excluded.as_of_index, "
-                          "body = excluded.body")
-            _many(cur, pub, [(p.kind, p.key, p.etag, p.as_of_index, p.body)
-                             for p in batch.published])
             st = self._q("INSERT INTO state (name, num, data) VALUES (?, ?, ?) "
                          "ON CONFLICT (name) DO UPDATE SET num = excluded.num, "
                          "data = excluded.data")
@@ -443,4 +397,4 @@ def open_store(url: str, *, readonly: bool = False) -> Store:
     return store
 
 
-__all__ = ["Batch", "DocumentRow", "KeyRow", "Published", "Store", "default_url", "open_store"]
+__all__ = ["Batch", "DocumentRow", "KeyRow", "Store", "default_url", "open_store"]
