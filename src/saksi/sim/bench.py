@@ -270,6 +270,13 @@ def _signed(directory: Path, codes: list[str]) -> tuple[list[bytes], dict[str, b
     return raws, keys
 
 
+def _index(directory: Path) -> None:
+    from saksi.ingest.sequencer import Sequencer
+    from saksi.store.base import default_url
+
+    Sequencer.open(directory, default_url(directory)).close()
+
+
 def run(args: argparse.Namespace) -> int:
     from saksi.cli import main as saksi
     from saksi.election import build_election
@@ -288,6 +295,11 @@ def run(args: argparse.Namespace) -> int:
         with contextlib.redirect_stdout(sys.stderr):  # stdout is the JSON alone
             if saksi(["keys", "init", str(base)]) != 0:
                 return 1
+        # Index keys init's entries (enrolments of every device) once, so that
+        # neither measured run starts by indexing ~830,000 entries (national).
+        t = time.perf_counter()
+        _index(base)
+        indexed = time.perf_counter() - t
         tps = args.tps or None
         codes = select_tps(base, tps, 2024)
         raws, keys = _signed(base, codes)
@@ -302,6 +314,7 @@ def run(args: argparse.Namespace) -> int:
     print(json.dumps({
         "bench": "ingest", "scale": args.scale, "tps": len(codes), "sheets": len(raws),
         "cpus": os.cpu_count(),
+        "index_keys_seconds": round(indexed, 1),
         "verify_floor_per_s": round(floor),
         "in_process": {**inproc, "of_floor": round(inproc["sheets_per_s"] / floor, 3)},
         "http": {**http, "of_floor": round(http["sheets_per_s"] / floor, 3)},
