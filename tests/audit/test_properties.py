@@ -12,8 +12,10 @@ import json
 import string
 import sys
 from pathlib import Path
+from typing import Any
 
 import msgspec
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from nacl.signing import SigningKey
@@ -28,7 +30,7 @@ from saksi.audit.envelope import (
     pae,
 )
 from saksi.audit.policy import Policy
-from saksi.audit.sheet import decode_sheet, encode_sheet
+from saksi.audit.sheet import BallotSpec, TpsInfo, assess, decode_sheet, encode_sheet
 from saksi.audit.tlog import (
     SIG_COSIGNATURE,
     SIG_ED25519,
@@ -50,7 +52,13 @@ from saksi.audit.tlog import (
 sys.path.insert(0, str(Path(__file__).parents[1] / "sheets"))
 import contextlib
 
-from sheets_strategies import sheets  # type: ignore[import-not-found]
+from sheets_strategies import (  # type: ignore[import-not-found]
+    polling_stations,
+    sample_ballot,
+    sheets,
+)
+
+from saksi.election.model import Contest
 
 FAST = settings(max_examples=60, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -399,7 +407,9 @@ def test_the_envelope_fast_path_agrees_with_the_full_decoder(data: st.DataObject
     from saksi.audit.envelope import _decode_slow, _fast
 
     keys = [SigningKey(bytes([i + 1]) * 32) for i in range(n)]
-    original = envelope(TYPE_SHEET, data.draw(st.binary(max_size=60)), keys)
+    # small envelopes are matched by one expression, large ones by their separators
+    payload = data.draw(st.binary(max_size=60) | st.binary(min_size=1500, max_size=1600))
+    original = envelope(TYPE_SHEET, payload, keys)
     raw = data.draw(st.one_of(st.just(original), mutations(original)))
     fast = _fast(raw)
     try:
@@ -410,3 +420,99 @@ def test_the_envelope_fast_path_agrees_with_the_full_decoder(data: st.DataObject
     assert fast is None or fast == slow
     if raw == original:
         assert fast == slow
+
+
+# ------------------------------------------------------------------ rules
+def _ballot_spec(ballot: Any) -> BallotSpec:
+    """The verifier's view of a writer-side ballot (numbers in ballot order)."""
+    if ballot.tickets:
+        return BallotSpec(str(ballot.contest), [t.number for t in ballot.tickets])
+    if ballot.candidates:
+        return BallotSpec(str(ballot.contest), [c.number for c in ballot.candidates])
+    return BallotSpec(str(ballot.contest), [pl.party.number for pl in ballot.parties],
+                      [[c.number for c in pl.candidates] for pl in ballot.parties])
+
+
+@settings(max_examples=150, deadline=None)
+@given(polling_stations(), st.sampled_from(list(Contest)), st.integers(0, 2**32), st.data())
+def test_the_verifier_flags_a_sheet_exactly_as_the_writer_does(
+        tps: Any, contest: Contest, seed: int, data: st.DataObject) -> None:
+    from saksi.sheets.canonical import encode
+    from saksi.sheets.generate import generate_sheet
+    from saksi.sheets.model import MAX_COUNT, count_fields, with_counts
+    from saksi.sheets.rules import check_sheet
+
+    ballot = sample_ballot(contest, tps.code)
+    sheet = generate_sheet(ballot, tps, seed)
+    fields = count_fields(sheet)
+    changes = {path: data.draw(st.integers(0, MAX_COUNT) | st.integers(
+        max(0, value - 3), value + 3)) for path, value in data.draw(
+        st.lists(st.sampled_from(fields), max_size=3))}
+    sheet = with_counts(sheet, changes)
+    writer = check_sheet(sheet, ballot, tps)
+    ok, flags, choices, party_only, candidates = assess(
+        decode_sheet(encode(sheet)), _ballot_spec(ballot),
+        TpsInfo(tps.name, tps.dpt_l, tps.dpt_p))
+    assert ok and sorted(flags) == sorted(writer.codes), changes
+    # the vote lists are the sheet's, in ballot order
+    v = sheet.votes
+    rows = v.tickets or v.candidates or v.parties
+    assert choices == [getattr(r, "total", getattr(r, "votes", None)) for r in rows]
+    assert party_only == [p.party_votes for p in v.parties]
+    assert candidates == [c.votes for p in v.parties for c in p.candidates]
+
+
+@FAST
+@given(polling_stations(), st.sampled_from(list(Contest)), st.integers(0, 2**32),
+       st.integers(1, 5))
+def test_a_sheet_of_another_ballot_never_passes_the_ballot_check(
+        tps: Any, contest: Contest, seed: int, seats: int) -> None:
+    from saksi.sheets.canonical import encode
+    from saksi.sheets.generate import generate_sheet
+
+    sheet = generate_sheet(sample_ballot(contest, tps.code, seats=6, dpd_candidates=6), tps,
+                           seed)
+    other = _ballot_spec(sample_ballot(contest, tps.code, seats=seats, dpd_candidates=seats))
+    ok, *_ = assess(decode_sheet(encode(sheet)), other, TpsInfo(tps.name, 0, 0))
+    assert ok == (contest is Contest.PPWP)  # the presidential ballot is the same everywhere
+
+
+@given(st.dictionaries(st.integers(1, 30), st.integers(0, 10**6) | st.integers(0, 12),
+                       max_size=24), st.integers(0, 14))
+def test_seats_follow_sainte_lague_with_exact_quotients(votes: dict[int, int],
+                                                        seats: int) -> None:
+    from fractions import Fraction
+
+    from saksi.audit.totals import sainte_lague
+
+    # recapitulation.md §3, written out: divisors 1, 3, 5, …, the highest quotients win;
+    # ties go to more votes, then to the lower number; a party without votes gets nothing
+    quotients = sorted(((Fraction(v, d), v, -p) for p, v in votes.items() if v > 0
+                        for d in range(1, 2 * seats, 2)), reverse=True)[:seats]
+    expected: dict[int, int] = {}
+    for _, _, minus_p in quotients:
+        expected[-minus_p] = expected.get(-minus_p, 0) + 1
+    assert sainte_lague(votes, seats) == expected
+
+
+@given(st.binary(max_size=40) | st.binary(min_size=1600, max_size=1700), st.data())
+def test_an_envelope_spelling_its_payload_otherwise_is_refused(payload: bytes,
+                                                               data: st.DataObject) -> None:
+    """Base64 with non-zero pad bits, or a payload written with a JSON escape, decodes
+    to the same bytes: such an envelope is not the canonical one and must be refused."""
+    original = envelope(TYPE_SHEET, payload, [SIGNER])
+    text = base64.b64encode(payload)
+    start = original.index(text)
+    variants = []
+    if payload and len(payload) % 3:  # a padded last group: set a pad bit
+        last = text.rstrip(b"=")
+        alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+        bumped = last[:-1] + bytes([alphabet[alphabet.index(last[-1]) + 1]])
+        variants.append(bumped + text[len(last):])
+    if text:
+        at = data.draw(st.integers(0, len(text) - 1))
+        variants.append(text[:at] + b"\\u00%02x" % text[at] + text[at + 1:])
+    for spelled in variants:
+        raw = original[:start] + spelled + original[start + len(text):]
+        with pytest.raises(FormatError):
+            decode_envelope(raw)

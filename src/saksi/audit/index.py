@@ -99,6 +99,26 @@ class ElectionIndex:
                 return found
         return None
 
+    def dapils_of(self, contest: str, desas: list[str]) -> dict[str, str]:
+        """``dapil_of`` for many desas at once (the rule is the same; the answer for the
+        levels above a desa is looked up once per kecamatan)."""
+        regions = self._dapil_regions.get(contest, {})
+        out: dict[str, str] = {}
+        above: dict[str, str | None] = {}
+        for desa in desas:
+            found = regions.get(desa)
+            if found is None:
+                kecamatan = desa[:6]
+                if kecamatan in above:
+                    found = above[kecamatan]
+                else:
+                    found = above[kecamatan] = next(
+                        (regions[r] for r in (kecamatan, desa[:4], desa[:2]) if r in regions),
+                        None)
+            if found is not None:
+                out[desa] = found
+        return out
+
     def ballot(self, tps: str, contest: str) -> BallotSpec | None:
         """The ballot of ``contest`` at ``tps`` (None where the TPS does not hold it)."""
         key = (tps[:10], contest)
@@ -110,25 +130,48 @@ class ElectionIndex:
     def _ballot(self, tps: str, contest: str) -> BallotSpec | None:
         if contest not in contests_at(tps):
             return None
-        if contest == "ppwp":
-            return BallotSpec(contest, sorted(self.tickets))
+        if contest == "ppwp":  # one ballot nationwide (cached under the contest's name)
+            found = self._ballots.get(contest)
+            if found is None:
+                found = self._ballots[contest] = BallotSpec(contest, sorted(self.tickets))
+            return found
         dapil = self.dapil_of(tps, contest)
         if dapil is None:
             return None
         spec = self._ballots.get(dapil)
         if spec is None:
-            rows = self.conn.execute(
-                "SELECT party, number FROM candidates WHERE dapil = ?", (dapil,)).fetchall()
-            if contest == "dpd":
-                spec = BallotSpec(contest, sorted(int(n) for _, n in rows))
-            else:
-                by: dict[int, list[int]] = {}
-                for p, n in rows:
-                    by.setdefault(int(p), []).append(int(n))
-                parties = sorted(by)
-                spec = BallotSpec(contest, parties, [sorted(by[p]) for p in parties])
-            self._ballots[dapil] = spec
+            by: dict[int, list[int]] = {}
+            for p, n in self.conn.execute(
+                    "SELECT party, number FROM candidates WHERE dapil = ?", (dapil,)):
+                by.setdefault(int(p), []).append(int(n))
+            spec = self._ballots[dapil] = self._spec(contest, by)
         return spec
+
+    def load_ballots(self) -> None:
+        """Every dapil's ballot in one query instead of one per dapil (a national tally
+        touches thousands). A dapil named under several contests is left to ``ballot``."""
+        contests: dict[str, set[str]] = {}
+        for contest, regions in self._dapil_regions.items():
+            for dapil in regions.values():
+                contests.setdefault(dapil, set()).add(contest)
+        rows: dict[str, dict[int, list[int]]] = {}
+        for dapil, party, number in self.conn.execute(
+                "SELECT dapil, party, number FROM candidates"):
+            rows.setdefault(str(dapil), {}).setdefault(int(party), []).append(int(number))
+        for dapil, by in rows.items():
+            named = contests.get(dapil, set())
+            if dapil in self._ballots or len(named) != 1:
+                continue
+            contest = named.pop()
+            self._ballots[dapil] = self._spec(contest, by)
+
+    @staticmethod
+    def _spec(contest: str, by: dict[int, list[int]]) -> BallotSpec:
+        """The ballot of a dapil from its candidates' (party, number) grouped by party."""
+        if contest == "dpd":
+            return BallotSpec(contest, sorted(n for ns in by.values() for n in ns))
+        parties = sorted(by)
+        return BallotSpec(contest, parties, [sorted(by[p]) for p in parties])
 
     # --- whole-election views for the tally -----------------------------------
     def all_tps(self) -> list[tuple[str, int]]:

@@ -17,10 +17,9 @@ from saksi.audit.envelope import (
     Enrolment,
     Manifest,
     Revocation,
-    keyid_of,
 )
 from saksi.audit.report import Report
-from saksi.audit.scan import EntryResult, SheetFacts
+from saksi.audit.scan import ControlFacts, EntryResult, SheetFacts
 
 # key record: role, scope, introduced at, revoked at (-1: never), issuer keyid,
 # tps ("" unless a device)
@@ -35,11 +34,9 @@ class Current(msgspec.Struct, array_like=True):
     rank: int
     revision: int
     flags: list[str]
-    figures: tuple[int, int, int, int, int]
-    # vote lists in the order of the TPS's ballot (index.ElectionIndex.ballot)
-    choices: list[int]
-    party_only: list[int]
-    candidates: list[int]
+    # DPT, voters, valid, invalid, total and the vote lists in the order of the TPS's
+    # ballot (index.ElectionIndex.ballot), packed by scan.pack
+    votes: bytes
     versions: int = 1  # accepted versions so far (history length without stale ones)
     history: list[int] = []  # log indices of the accepted versions, oldest first
 
@@ -70,16 +67,6 @@ class Replay:
         self.root_key = root_key
 
     # -- keys -----------------------------------------------------------------
-    def register_public(self, doc: object) -> None:
-        """Every key a control document names, so workers can check signatures."""
-        key = None
-        if isinstance(doc, Manifest):
-            key = doc.root_key
-        elif isinstance(doc, Authority | Enrolment):
-            key = doc.key
-        if key is not None:
-            self.s.publics.setdefault(keyid_of(bytes.fromhex(key)), key)
-
     def _valid(self, keyid: str, at: int) -> KeyRec | None:
         k = self.s.keys.get(keyid)
         if k is None or not k[INTRO] < at or (k[REVOKED] >= 0 and at >= k[REVOKED]):
@@ -101,7 +88,7 @@ class Replay:
         if self.s.manifest is None and ptype != TYPE_MANIFEST:
             self._fail(index, "NO-MANIFEST", "a document before the election manifest")
             return
-        if any(v == 0 for v in verdicts):
+        if 0 in verdicts:
             bad = [k for k, v in zip(signers, verdicts, strict=True) if v == 0]
             self._fail(index, "SIG-INVALID", f"signature does not verify: {bad[0]}")
             return
@@ -111,9 +98,11 @@ class Replay:
             self._sheet(index, signers, verdicts, facts)
         else:
             self.report.controls += 1
-            self._control(index, ptype, signers, facts)
+            assert isinstance(facts, tuple)
+            self._control(index, signers, facts)
 
-    def _control(self, index: int, ptype: str, signers: tuple[str, ...], doc: object) -> None:
+    def _control(self, index: int, signers: tuple[str, ...], facts: ControlFacts) -> None:
+        doc, named = facts  # named: the keyid of the key the document names
         keys = self.s.keys
         if len(signers) != 1:
             self._fail(index, "SIG-COUNT", "a control document carries exactly one signature")
@@ -123,7 +112,7 @@ class Replay:
             if self.s.manifest is not None:
                 self._fail(index, "MANIFEST-DUPLICATE", "a second election manifest")
                 return
-            root_id = keyid_of(bytes.fromhex(doc.root_key))
+            root_id = named
             if signer != root_id:
                 self._fail(index, "SIG-INVALID", "the manifest is not signed by its root key")
                 return
@@ -157,8 +146,7 @@ class Replay:
                 target[REVOKED] = index
             return
         issuer = self._valid(signer, index)
-        new_key = doc.key if isinstance(doc, Authority | Enrolment) else ""
-        new_id = keyid_of(bytes.fromhex(new_key))
+        new_id = named
         if isinstance(doc, Authority):
             if issuer is None or issuer[ROLE] != "root":
                 self._fail(index, "KEY-WRONG-ROLE", "authority certificate not signed by the root")
@@ -233,6 +221,6 @@ class Replay:
                             expected=[old.rank, old.revision], published=[rank, revision],
                             **where)
             return
-        self.s.current[key] = Current(index, rank, revision, list(flags), f[6], f[7], f[8], f[9],
+        self.s.current[key] = Current(index, rank, revision, list(flags), f[6],
                                       1 if old is None else old.versions + 1,
                                       [index] if old is None else [*old.history, index])

@@ -6,6 +6,7 @@ pass runs in the parent (``saksi.audit.replay``)."""
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,9 +17,14 @@ from saksi.audit.envelope import (
     CONTROL_TYPES,
     SHEET_MARKER,
     TYPE_SHEET,
+    Authority,
+    Control,
+    Enrolment,
+    Manifest,
     decode_control,
     decode_envelope,
-    pae,
+    keyid_of,
+    pae_head,
 )
 from saksi.audit.index import ElectionIndex
 from saksi.audit.sheet import assess, decode_sheet, in_canonical_order
@@ -73,8 +79,8 @@ def _bundle_prefix(data: bytes, count: int) -> bytes:
 
 # Phase 1 ------------------------------------------------------------------------
 # (bundle n, problem or "", subtree root of a full tile or the leaf hashes of a partial one,
-#  control entries (index, raw))
-HashResult = tuple[int, str, list[bytes], list[tuple[int, bytes]]]
+#  keys named by the bundle's control documents: (keyid, hex public key) in log order)
+HashResult = tuple[int, str, list[bytes], list[tuple[str, str]]]
 
 
 def hash_bundles(log: Path, bundles: list[Bundle]) -> list[HashResult]:
@@ -100,28 +106,71 @@ def hash_bundles(log: Path, bundles: list[Bundle]) -> list[HashResult]:
             bad = next(i for i, (x, y) in enumerate(zip(leaves, published, strict=True)) if x != y)
             out.append((b.n, f"leaf:{tile_path(0, b.n, b.width)}:{base + bad}", [], []))
             continue
-        controls = [(base + i, e) for i, e in enumerate(entries)
-                    if i >= b.start and SHEET_MARKER not in e]
+        keys = [k for e in entries[b.start:] if SHEET_MARKER not in e
+                for k in named_keys(e)]
         hashes = [perfect_root(leaves)] if b.width == TILE_WIDTH and b.start == 0 else leaves
-        out.append((b.n, "", hashes, controls))
+        out.append((b.n, "", hashes, keys))
     return out
 
 
+def named_keys(raw: bytes) -> list[tuple[str, str]]:
+    """The key a control entry introduces, as (keyid, hex): the registry the workers check
+    signatures with holds every such key; whether it may sign where is the replay's call.
+    An entry that does not decode names none (the entry pass reports it)."""
+    try:
+        env = decode_envelope(raw)
+        doc = decode_control(env.payload_type, env.payload)
+    except (FormatError, KeyError):
+        return []
+    key = named_key(doc)
+    return [] if key is None else [(keyid_of(bytes.fromhex(key)), key)]
+
+
+def named_key(doc: Control) -> str | None:
+    """The hex public key a control document introduces (a revocation names none)."""
+    if isinstance(doc, Manifest):
+        return doc.root_key
+    # two checks: isinstance with a union is several times slower (832k enrolments)
+    if isinstance(doc, Enrolment) or isinstance(doc, Authority):  # noqa: SIM101
+        return doc.key
+    return None
+
+
 # Phase 2 ------------------------------------------------------------------------
-# set in the parent before the pool forks: keyid -> raw public key
-KEYS: dict[str, bytes] = {}
+# set in the parent before the pool forks: keyid -> hex public key (the registry itself,
+# not a converted copy: at national scale that is 832k keys the parent need not touch)
+KEYS: dict[str, str] = {}
 _INDEX: list[ElectionIndex] = []
 ELECTION_DIR: list[Path] = []
 
 # per entry: (index, payload type or "", error code or "", signer keyids, signature
 # verdicts (1 ok, 0 bad, -1 unknown key), payload facts)
 EntryResult = tuple[int, str, str, tuple[str, ...], tuple[int, ...], object]
+# payload facts of a control document: (the document, keyid of the key it names or "")
+ControlFacts = tuple[Control, str]
 # payload facts of a sheet:
-# (tps, contest, revision, has_reason, ballot_ok (-1 unknown TPS/contest), flags,
-#  (dpt, voters, valid, invalid, total), votes per choice, party-only votes, candidate
-#  votes) — vote lists in the order of the TPS's BallotSpec (index.ballot)
-SheetFacts = tuple[str, str, int, bool, int, tuple[str, ...], tuple[int, int, int, int, int],
-                   list[int], list[int], list[int]]
+# (tps, contest, revision, has_reason, ballot_ok (-1 unknown TPS/contest), flags, votes)
+# with ``votes`` the packed figures and vote lists (see ``pack``)
+SheetFacts = tuple[str, str, int, bool, int, tuple[str, ...], bytes]
+
+
+def pack(figures: tuple[int, int, int, int, int], choices: list[int], party_only: list[int],
+         candidates: list[int]) -> bytes:
+    """Little-endian uint64s: DPT, voters, valid, invalid, total, then votes per choice,
+    party-only votes and candidate votes in the order of the TPS's ballot.
+
+    Compact to send between processes and to keep per current version; read as one
+    integer, the sum of such integers is the field-wise sum (every count is at most 10^9,
+    so a field would overflow only past 1.8·10^10 sheets)."""
+    out = array("Q", figures)
+    out.extend(choices)
+    out.extend(party_only)
+    out.extend(candidates)
+    return out.tobytes()
+
+
+def unpack(votes: bytes) -> list[int]:
+    return array("Q", votes).tolist()
 
 
 def _index() -> ElectionIndex:
@@ -147,20 +196,25 @@ def check_bundles(log: Path, bundles: list[Bundle]) -> list[EntryResult]:
     return out
 
 
-def check_entry(index: int, raw: bytes, keys: dict[str, bytes]) -> EntryResult:
+def check_entry(index: int, raw: bytes, keys: dict[str, str]) -> EntryResult:
     try:
         env = decode_envelope(raw)
     except FormatError as exc:
         return (index, "", str(exc), (), (), None)
-    message = pae(env.payload_type, env.payload)
+    # libsodium takes signature and message as one buffer: build it in one copy
+    # (the payload is most of the entry) instead of PAE first, then the concatenation
+    head = pae_head(env.payload_type, len(env.payload))
     signers = tuple(k for k, _ in env.signatures)
-    verdicts = tuple(_verify(keys.get(k), message, s) for k, s in env.signatures)
+    verdicts = tuple(_verify(keys.get(k), b"".join((s, head, env.payload)))
+                     for k, s in env.signatures)
     if env.payload_type in CONTROL_TYPES:
         try:
-            doc: object = decode_control(env.payload_type, env.payload)
+            doc = decode_control(env.payload_type, env.payload)
         except FormatError as exc:
             return (index, env.payload_type, str(exc), signers, verdicts, None)
-        return (index, env.payload_type, "", signers, verdicts, doc)
+        key = named_key(doc)
+        control: ControlFacts = (doc, "" if key is None else keyid_of(bytes.fromhex(key)))
+        return (index, env.payload_type, "", signers, verdicts, control)
     try:
         sh = decode_sheet(env.payload, check_order=False)
     except FormatError as exc:
@@ -171,23 +225,26 @@ def check_entry(index: int, raw: bytes, keys: dict[str, bytes]) -> EntryResult:
     if tps is None or spec is None:
         if not in_canonical_order(sh):
             return (index, TYPE_SHEET, "CH-CANONICAL", signers, verdicts, None)
-        facts: SheetFacts = (sh.tps, sh.contest, sh.revision, False, -1, (), (0, 0, 0, 0, 0),
-                             [], [], [])
+        facts: SheetFacts = (sh.tps, sh.contest, sh.revision, False, -1, (), b"")
         return (index, TYPE_SHEET, "", signers, verdicts, facts)
     ok, fl, choices, party_only, cands = assess(sh, spec, tps)
     if not ok and not in_canonical_order(sh):
         return (index, TYPE_SHEET, "CH-CANONICAL", signers, verdicts, None)
     t = sh.totals
+    votes = pack((sh.voters.A.J, sh.voters.B4.J, t.A, t.B, t.C), choices, party_only,
+                 cands) if ok else b""
     facts = (sh.tps, sh.contest, sh.revision, bool((sh.reason or "").strip()), int(ok), fl,
-             (sh.voters.A.J, sh.voters.B4.J, t.A, t.B, t.C), choices, party_only, cands)
+             votes)
     return (index, TYPE_SHEET, "", signers, verdicts, facts)
 
 
-def _verify(public: bytes | None, message: bytes, sig: bytes) -> int:
+def _verify(public: str | None, signed: bytes) -> int:
+    """1 if ``signed`` (64-byte signature, then the PAE) verifies under the hex key
+    ``public``, 0 if not, -1 for a key the log never introduced."""
     if public is None:
         return -1
     try:
-        crypto_sign_open(sig + message, public)
+        crypto_sign_open(signed, bytes.fromhex(public))
     except (BadSignatureError, ValueError):
         return 0
     return 1

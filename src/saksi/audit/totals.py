@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from fractions import Fraction
-from operator import add
+from math import lcm
 
 from saksi.audit.index import NATIONAL, ElectionIndex, contests_at
 from saksi.audit.replay import Current
-from saksi.audit.sheet import PARTY_CONTESTS, BallotSpec
+from saksi.audit.scan import unpack
+from saksi.audit.sheet import CONTESTS, PARTY_CONTESTS, BallotSpec
 
 
 @dataclass(slots=True)
@@ -49,98 +49,170 @@ class Totals:
 
 
 class _Cell:
-    """One desa's sum for one contest, vote lists in the order of its ballot."""
+    """One desa's sheets of one contest. The counted ones are summed packed
+    (``scan.pack``): added as integers, every field adds at once (they share a ballot)."""
 
-    __slots__ = ("agg", "cands", "choices", "party_only")
+    __slots__ = ("counted", "flagged", "flagged_votes", "sheets_in", "size", "sum")
 
     def __init__(self) -> None:
-        self.agg = Agg()
-        self.choices: list[int] = []
-        self.party_only: list[int] = []
-        self.cands: list[int] = []
+        self.sheets_in = self.counted = self.flagged = self.flagged_votes = 0
+        self.sum = 0
+        self.size = 0  # bytes of one packed sheet
 
 
-def _add(acc: list[int], votes: list[int]) -> list[int]:
-    return list(map(add, acc, votes)) if acc else list(votes)
+class _Level:
+    """What a region or dapil sums before it becomes an ``Agg``: per list of choice numbers
+    (one ballot layout; a province may hold several), the packed sum of figures, votes
+    per choice and party-only votes."""
+
+    __slots__ = ("agg", "heads")
+
+    def __init__(self, agg: Agg) -> None:
+        self.agg = agg
+        self.heads: dict[int, int] = {}  # layout id -> packed sum
+
+    def add(self, cell: _Cell, layout: int, head: int) -> None:
+        a = self.agg
+        a.sheets_in += cell.sheets_in
+        a.sheets_counted += cell.counted
+        a.sheets_flagged += cell.flagged
+        a.flagged_votes += cell.flagged_votes
+        if head:
+            self.heads[layout] = self.heads.get(layout, 0) + head
+
+    def finish(self, layouts: list[tuple[list[int], bool]], choices: bool) -> None:
+        """Unpack the sums into the figures and (unless ``choices`` is off) the choices."""
+        a = self.agg
+        for layout, head in self.heads.items():
+            numbers, party = layouts[layout]
+            n = len(numbers)
+            values = unpack(head.to_bytes(8 * (5 + (2 * n if party else n)), "little"))
+            a.dpt += values[0]
+            a.voters += values[1]
+            a.valid += values[2]
+            a.invalid += values[3]
+            a.total += values[4]
+            if not (choices and n):
+                continue
+            for name, theirs in (("choices", values[5:5 + n]),
+                                 ("party_only", values[5 + n:] if party else None)):
+                if theirs is None:
+                    continue
+                mine: dict[int, int] = getattr(a, name)
+                if not mine:  # the common case: one layout
+                    setattr(a, name, dict(zip(numbers, theirs, strict=True)))
+                    continue
+                for number, v in zip(numbers, theirs, strict=True):
+                    mine[number] = mine.get(number, 0) + v
 
 
-def _merge(into: Agg, a: Agg, choices: bool) -> None:
-    into.sheets_expected += a.sheets_expected
-    into.sheets_in += a.sheets_in
-    into.sheets_counted += a.sheets_counted
-    into.sheets_flagged += a.sheets_flagged
-    into.flagged_votes += a.flagged_votes
-    into.dpt += a.dpt
-    into.voters += a.voters
-    into.valid += a.valid
-    into.invalid += a.invalid
-    into.total += a.total
-    if choices:
-        for mine, theirs in ((into.choices, a.choices), (into.party_only, a.party_only)):
-            for n, v in theirs.items():
-                mine[n] = mine.get(n, 0) + v
+@dataclass
+class Frame:
+    """What the index alone decides (seconds at national scale, so built while the entries
+    are checked): every region and dapil with the sheets it expects, and each desa's dapil
+    per contest. ``compute`` fills it in, once."""
+
+    regions: dict[tuple[str, str], Agg]
+    dapils: dict[str, Agg]
+    dapil_at: dict[str, dict[str, str]]  # contest -> desa -> dapil
 
 
-def compute(index: ElectionIndex, current: dict[str, Current]) -> Totals:
-    """Every region and dapil, summed desa by desa then rolled up level by level
-    (a desa lies in one dapil per contest, so its sheets share one ballot)."""
-    cells: dict[tuple[str, str], _Cell] = {}
-    for desa, n in index.tps_per_desa().items():
-        for contest in contests_at(desa):
-            cell = cells[contest, desa] = _Cell()
-            cell.agg.sheets_expected = n
-    for key, cur in current.items():
-        contest = key[14:]
-        found = cells.get((contest, key[:10]))
-        if found is None:
-            found = cells[contest, key[:10]] = _Cell()
-        cell = found
-        a = cell.agg
-        a.sheets_in += 1
-        if cur.flags:
-            a.sheets_flagged += 1
-            a.flagged_votes += cur.figures[4]
-            continue
-        a.sheets_counted += 1
-        dpt, voters, valid, invalid, total = cur.figures
-        a.dpt += dpt
-        a.voters += voters
-        a.valid += valid
-        a.invalid += invalid
-        a.total += total
-        cell.choices = _add(cell.choices, cur.choices)
-        cell.party_only = _add(cell.party_only, cur.party_only)
-        cell.cands = _add(cell.cands, cur.candidates)
+def frame(index: ElectionIndex) -> Frame:
+    index.load_ballots()
+    # expected sheets: a TPS holds every contest of its province
+    per_desa = index.tps_per_desa()
+    tps_in: dict[str, int] = {}
+    for desa, n in per_desa.items():
+        for region in (desa, desa[:6], desa[:4], desa[:2]):
+            tps_in[region] = tps_in.get(region, 0) + n
     regions: dict[tuple[str, str], Agg] = {}
+    national: dict[str, int] = {}
+    for region, n in tps_in.items():
+        for contest in contests_at(region):
+            regions[contest, region] = Agg(sheets_expected=n)
+            if len(region) == 2:
+                national[contest] = national.get(contest, 0) + n
+    for contest, n in national.items():
+        regions[contest, NATIONAL] = Agg(sheets_expected=n)
     dapils: dict[str, Agg] = {}
-    dapil_cands: dict[str, list[int]] = {}
+    dapil_at: dict[str, dict[str, str]] = {}
+    for contest in CONTESTS:
+        at = dapil_at[contest] = index.dapils_of(
+            contest, [desa for desa in per_desa if contest in contests_at(desa)])
+        for desa, code in at.items():
+            a = dapils.get(code)
+            if a is None:
+                a = dapils[code] = Agg()
+            a.sheets_expected += per_desa[desa]
+    return Frame(regions, dapils, dapil_at)
+
+
+def compute(index: ElectionIndex, current: dict[str, Current],
+            prepared: Frame | None = None) -> Totals:
+    """Every region and dapil: each desa's sheets summed packed, then added to each level
+    above it and to its dapil (a desa lies in one dapil per contest, so its sheets share
+    one ballot); a region without sheets only counts the TPS it expects."""
+    cells: dict[tuple[str, str], _Cell] = {}
+    for key, cur in current.items():
+        where = (key[14:], key[:10])  # "tps/contest", the TPS code 13 characters
+        cell = cells.get(where)
+        if cell is None:
+            cell = cells[where] = _Cell()
+        cell.sheets_in += 1
+        packed = cur.votes
+        if cur.flags:
+            cell.flagged += 1
+            cell.flagged_votes += int.from_bytes(packed[32:40], "little")  # the sheet's total
+        else:
+            cell.counted += 1
+            cell.sum += int.from_bytes(packed, "little")
+            cell.size = len(packed)
+    f = prepared or frame(index)
+    regions, dapils, dapil_at = f.regions, f.dapils, f.dapil_at
+    # sheets: into the desa, every level above it and the dapil
+    levels: dict[tuple[str, str], _Level] = {}
+    dapil_levels: dict[str, _Level] = {}
+    layouts: list[tuple[list[int], bool]] = []
+    layout_ids: dict[tuple[tuple[int, ...], bool], int] = {}
+    dapil_cands: dict[str, int] = {}  # candidate votes, packed
     specs: dict[str, BallotSpec] = {}
     for (contest, desa), cell in cells.items():
-        a = cell.agg
-        spec = index.ballot(desa, contest)
-        if spec is not None and cell.choices:
-            a.choices = dict(zip(spec.numbers, cell.choices, strict=True))
-            if cell.party_only:
-                a.party_only = dict(zip(spec.numbers, cell.party_only, strict=True))
-        regions[contest, desa] = a
-        d = index.dapil_of(desa, contest)
+        spec = index.ballot(desa, contest) if cell.size else None
+        head = layout = width = 0
+        if spec is not None:
+            width = 5 + (2 if spec.party else 1) * len(spec.numbers)
+            head = cell.sum & ((1 << (64 * width)) - 1)
+            shape = (tuple(spec.numbers), spec.party)
+            layout = layout_ids.get(shape, -1)
+            if layout < 0:
+                layout = layout_ids[shape] = len(layouts)
+                layouts.append((spec.numbers, spec.party))
+        for region in (desa, desa[:6], desa[:4], desa[:2], NATIONAL):
+            level = levels.get((contest, region))
+            if level is None:
+                agg = regions.get((contest, region))
+                if agg is None:  # (not in the index: cannot be, the sheet matched its ballot)
+                    agg = regions[contest, region] = Agg()
+                level = levels[contest, region] = _Level(agg)
+            level.add(cell, layout, head)
+        d = dapil_at[contest].get(desa)
         if d is not None:
-            _merge(dapils.setdefault(d, Agg()), a, True)
-            if spec is not None and cell.cands:
+            level = dapil_levels.get(d)
+            if level is None:
+                level = dapil_levels[d] = _Level(dapils.setdefault(d, Agg()))
+            level.add(cell, layout, head)
+            if spec is not None and spec.flat:
                 specs[d] = spec
-                dapil_cands[d] = _add(dapil_cands.get(d, []), cell.cands)
+                dapil_cands[d] = dapil_cands.get(d, 0) + (cell.sum >> (64 * width))
+    for (contest, region), level in levels.items():
+        # DPD numbers are per province: no national choices
+        level.finish(layouts, not (contest == "dpd" and region == NATIONAL))
+    for level in dapil_levels.values():
+        level.finish(layouts, True)
     for d, votes in dapil_cands.items():
-        dapils[d].candidates = dict(zip(specs[d].flat_candidates, votes, strict=True))
-    for width in (10, 6, 4, 2):  # roll each level into its parent
-        for (contest, code), a in list(regions.items()):
-            if len(code) != width:
-                continue
-            parent = code[:{10: 6, 6: 4, 4: 2, 2: 0}[width]] or NATIONAL
-            into = regions.get((contest, parent))
-            if into is None:
-                into = regions[contest, parent] = Agg()
-            # DPD numbers are per province: no national choices
-            _merge(into, a, not (contest == "dpd" and parent == NATIONAL))
+        flat = specs[d].flat_candidates
+        dapils[d].candidates = dict(zip(flat, unpack(votes.to_bytes(8 * len(flat), "little")),
+                                        strict=True))
     seats: dict[str, dict[int, int]] = {}
     national_dpr = regions.get(("dpr", NATIONAL), Agg())
     valid_dpr = sum(national_dpr.choices.values())
@@ -158,8 +230,12 @@ def compute(index: ElectionIndex, current: dict[str, Current]) -> Totals:
 
 
 def sainte_lague(votes: dict[int, int], seats: int) -> dict[int, int]:
-    """Divisors 1, 3, 5, …; ties: more votes, then the lower ballot number; no vote, no seat."""
-    quotients = [(Fraction(v, 2 * k + 1), v, -p, p) for p, v in votes.items() if v > 0
+    """Divisors 1, 3, 5, …; ties: more votes, then the lower ballot number; no vote, no seat.
+
+    Quotients are compared exactly as integers: v / d scaled by the least common multiple
+    of the divisors (Fractions cost seconds over a national election's dapils)."""
+    scale = lcm(*range(1, 2 * seats, 2))
+    quotients = [(v * (scale // (2 * k + 1)), v, -p, p) for p, v in votes.items() if v > 0
                  for k in range(seats)]
     quotients.sort(reverse=True)
     out: dict[int, int] = {}

@@ -10,11 +10,14 @@ published API documents against the recomputation."""
 from __future__ import annotations
 
 import base64
+import gc
 import multiprocessing
 import os
+import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +25,6 @@ from typing import Any
 import msgspec
 
 from saksi.audit import scan
-from saksi.audit.envelope import decode_control, decode_envelope
 from saksi.audit.index import ElectionIndex
 from saksi.audit.policy import Policy
 from saksi.audit.replay import Replay, TrustState
@@ -40,9 +42,9 @@ from saksi.audit.tlog import (
     tile_path,
     tiles_for_size,
 )
-from saksi.audit.totals import Totals, compute
+from saksi.audit.totals import Frame, Totals, compute, frame
 
-STATE_SCHEMA = "saksi/verify-state/v2"
+STATE_SCHEMA = "saksi/verify-state/v3"
 CHUNK = 16  # bundles per task
 
 
@@ -76,6 +78,8 @@ class Outcome:
     state: SavedState | None
     totals: Totals | None
     index: ElectionIndex | None
+    # the index and the tally's frame, built while the entries are checked
+    framed: tuple[ElectionIndex, Frame] | None = None
 
 
 def load_state(path: Path) -> SavedState:
@@ -116,14 +120,40 @@ def run(opts: Options) -> Outcome:
     start = time.perf_counter()
     report = Report(opts.source)
     outcome = Outcome(report, None, None, None)
+    # a run builds millions of objects and no reference cycles: collections would only
+    # rescan a growing heap (seconds at national scale), here and in the forked workers
+    collecting = gc.isenabled()
+    gc.disable()
+    side = None
     try:
-        _run(opts, report, outcome)
+        # the index hash (seconds at national scale) needs nothing else: computed meanwhile
+        side = _pool(opts.workers, 2, size=1)
+        digest = (side.apply_async(_index_digest, (opts.election_dir,))
+                  if side is not None else None)
+        _run(opts, report, outcome, digest)
     finally:
+        if side is not None:
+            side.terminate()
+        if collecting:
+            gc.enable()
         report.seconds = round(time.perf_counter() - start, 3)
     return outcome
 
 
-def _run(opts: Options, report: Report, outcome: Outcome) -> None:
+def _index_digest(directory: Path) -> str | None:
+    try:
+        index = ElectionIndex.open(directory)
+    except (OSError, ValueError, sqlite3.Error):
+        return None  # _totals reports it
+    try:
+        return index.digest()
+    except sqlite3.Error:
+        return None
+    finally:
+        index.close()
+
+
+def _run(opts: Options, report: Report, outcome: Outcome, digest: Any) -> None:
     log = opts.log_dir
     # 1. checkpoint --------------------------------------------------------------
     try:
@@ -189,7 +219,7 @@ def _run(opts: Options, report: Report, outcome: Outcome) -> None:
         return
     if not report.findings or all(f.check not in ("checkpoint", "tiles", "consistency")
                                   for f in report.findings):
-        _totals(opts, trust, report, outcome)
+        _totals(opts, trust, report, outcome, digest)
     outcome.state = SavedState(STATE_SCHEMA, cp.origin, cp.size, report.root,
                                cp.note.text, [(h, d.hex()) for h, d in frontier.nodes], trust)
 
@@ -209,11 +239,13 @@ def _chunks(bundles: list[Bundle]) -> list[list[Bundle]]:
     return [bundles[i:i + CHUNK] for i in range(0, len(bundles), CHUNK)]
 
 
-def _pool(workers: int, tasks: int) -> Any:
+def _pool(workers: int, tasks: int, size: int = 0) -> Any:
+    """A fork pool of ``size`` processes (default: one per worker, at most one per task);
+    None where the run is to stay in this process (one worker, or one task)."""
     n = min(workers or os.cpu_count() or 1, max(1, tasks))
     if n <= 1:
         return None
-    return multiprocessing.get_context("fork").Pool(n)
+    return multiprocessing.get_context("fork").Pool(size or n)
 
 
 def _map(pool: Any, fn: Callable[..., Any], log: Path, chunks: list[list[Bundle]]
@@ -239,18 +271,22 @@ def _tiles(opts: Options, cp: Checkpoint, m: int, frontier: Frontier, report: Re
     bundles = _bundles(m, cp.size)
     chunks = _chunks(bundles)
     pool = _pool(opts.workers, len(chunks))
+    # the tally's frame needs the index only: build it meanwhile in a thread, joined
+    # before the next fork (a process must not fork while a thread is inside SQLite)
+    beside = ThreadPoolExecutor(1)
+    framing = beside.submit(_frame, opts.election_dir)
     try:
         frontier.nodes = frontier.aligned(TILE_HEIGHT).nodes
         frontier.size = sum(1 << h for h, _ in frontier.nodes)
         old_root = base64.b64decode(opts.since.root) if opts.since is not None else None
         tile_roots: list[bytes] = []
-        controls: list[tuple[int, bytes]] = []
+        named: list[tuple[str, str]] = []  # (keyid, hex key) in log order
         broken = False
         step = _progress(opts.progress, "pohon / tree   ", len(bundles))
         prefix_ok = old_root is None or m % TILE_WIDTH == 0
         bundle_iter = iter(bundles)
         for results in _map(pool, _hash_chunk, log, chunks):
-            for n, problem, hashes, ctl in results:
+            for n, problem, hashes, keys in results:
                 bundle = next(bundle_iter)
                 assert bundle.n == n
                 step(1)
@@ -258,7 +294,7 @@ def _tiles(opts: Options, cp: Checkpoint, m: int, frontier: Frontier, report: Re
                     broken = True
                     _tile_problem(report, problem)
                     continue
-                controls.extend(ctl)
+                named.extend(keys)
                 if bundle.width == TILE_WIDTH and bundle.start == 0:
                     frontier.append(TILE_HEIGHT, hashes[0])
                     tile_roots.append(hashes[0])
@@ -286,15 +322,14 @@ def _tiles(opts: Options, cp: Checkpoint, m: int, frontier: Frontier, report: Re
         _upper_tiles(log, cp.size, m // TILE_WIDTH, tile_roots, report)
         # 5–6: the registry needs every key before workers check signatures
         replay = _replay(opts, cp, trust, report)
-        for _index, raw in sorted(controls):
-            try:
-                env = decode_envelope(raw)
-                replay.register_public(decode_control(env.payload_type, env.payload))
-            except (FormatError, KeyError):
-                continue  # reported by the entry pass
+        publics = trust.publics
+        for keyid, key in named:
+            publics.setdefault(keyid, key)
         if pool is not None:
             pool.close()
             pool.join()
+        outcome.framed = framing.result()
+        beside.shutdown()
         try:  # the workers need the public election index to check sheets
             ElectionIndex.open(opts.election_dir).close()
         except (OSError, ValueError) as exc:
@@ -302,7 +337,7 @@ def _tiles(opts: Options, cp: Checkpoint, m: int, frontier: Frontier, report: Re
                        f"(pass --election DIR in URL mode if the service does not publish "
                        f"election.sqlite): {exc}", path="election.sqlite")
             return False
-        scan.KEYS = {k: bytes.fromhex(v) for k, v in trust.publics.items()}
+        scan.KEYS = trust.publics
         scan.ELECTION_DIR[:] = [opts.election_dir]
         scan._INDEX.clear()
         pool = _pool(opts.workers, len(chunks))
@@ -314,7 +349,16 @@ def _tiles(opts: Options, cp: Checkpoint, m: int, frontier: Frontier, report: Re
     finally:
         if pool is not None:
             pool.terminate()
+        beside.shutdown()
     return True
+
+
+def _frame(directory: Path) -> tuple[ElectionIndex, Frame] | None:
+    try:
+        index = ElectionIndex.open(directory)
+        return index, frame(index)
+    except (OSError, ValueError, sqlite3.Error):
+        return None  # _totals reports it
 
 
 def _hash_chunk(log: Path, chunk: list[Bundle]) -> list[scan.HashResult]:
@@ -389,18 +433,25 @@ def _replay(opts: Options, cp: Checkpoint, trust: TrustState, report: Report) ->
     return Replay(trust, report, origin=cp.origin, election_sha256=sha, root_key=opts.root_key)
 
 
-def _totals(opts: Options, trust: TrustState, report: Report, outcome: Outcome) -> None:
-    try:
-        index = ElectionIndex.open(opts.election_dir)
-    except (OSError, ValueError) as exc:
-        report.add("election", "ELECTION-MISSING", f"cannot open the election index: {exc}")
-        return
-    if index.digest() != index.manifest.get("index_sha256"):
+def _totals(opts: Options, trust: TrustState, report: Report, outcome: Outcome,
+            pending: Any) -> None:
+    index, prepared = outcome.framed or (None, None)
+    if index is None:
+        try:
+            index = ElectionIndex.open(opts.election_dir)
+        except (OSError, ValueError) as exc:
+            report.add("election", "ELECTION-MISSING",
+                       f"cannot open the election index: {exc}")
+            return
+    digest = pending.get() if pending is not None else None
+    if digest is None:
+        digest = index.digest()
+    if digest != index.manifest.get("index_sha256"):
         report.add("election", "INDEX-HASH", "election.sqlite does not hash to the manifest's "
                    "index_sha256", path="election.sqlite",
-                   expected=index.manifest.get("index_sha256"), published=index.digest())
+                   expected=index.manifest.get("index_sha256"), published=digest)
     outcome.index = index
-    outcome.totals = compute(index, trust.current)
+    outcome.totals = compute(index, trust.current, prepared)
     report.current = len(trust.current)
     report.flagged = sum(1 for c in trust.current.values() if c.flags)
     report.counted = report.current - report.flagged
