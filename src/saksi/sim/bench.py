@@ -223,7 +223,12 @@ def over_http(directory: Path, tps: int | None, concurrency: int, workers: int,
         await _follow(night, seen)
 
     quiet = Rates(error=0, duplicate=0, drop=0, late=0, correction=0, forged=0)
-    with LocalServer(directory, workers=workers, args=["--post-rate", "0"]) as server:
+    # A national election takes minutes to open (the trust registry is rebuilt
+    # from ~830,000 enrolments): allow for it, and report it.
+    started = time.perf_counter()
+    with LocalServer(directory, workers=workers, args=["--post-rate", "0"],
+                     start_timeout=1800) as server:
+        startup = time.perf_counter() - started
         _, check, result = run_night(server.url, directory, tps=tps, rates=quiet,
                                      concurrency=concurrency, extras=[follow],
                                      on_receipt=on_receipt, proofs=8)
@@ -233,6 +238,7 @@ def over_http(directory: Path, tps: int | None, concurrency: int, workers: int,
         wrk = _wrk(server.url + "/api/v1/results/0?contest=ppwp", seconds)
         peak = server.peak_rss
     return {
+        "server_startup_s": round(startup, 1),
         "sheets": result["accepted"], "seconds": result["seconds"],
         "sheets_per_s": result["sheets_per_s"],
         "request_latency_ms_p50": result["latency_ms_p50"],

@@ -48,8 +48,10 @@ class LocalServer:
     """``python -m saksi.service DIR`` on 127.0.0.1, started and stopped by us."""
 
     def __init__(self, directory: Path, *, port: int = 0, workers: int = 2,
-                 args: list[str] | None = None, log: Path | None = None) -> None:
+                 args: list[str] | None = None, log: Path | None = None,
+                 start_timeout: float = 120.0) -> None:
         self.directory = Path(directory)
+        self.start_timeout = start_timeout
         self.port = port or free_port()
         self.workers = workers
         self.args = list(args or [])
@@ -113,7 +115,7 @@ class LocalServer:
             proc.wait(10)
 
     def __enter__(self) -> LocalServer:
-        return self.start()
+        return self.start(self.start_timeout)
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
