@@ -90,8 +90,13 @@ class History:
 
 
 def run_child(
-    d: Path, tag: str, step: str, after: int, kill_after: float | None
+    d: Path, tag: str, step: str, after: int, kill_after: float | None,
+    kill_after_acks: int = 0,
 ) -> dict[int, bytes]:
+    """Run the writer child; with ``kill_after``, SIGKILL it that many seconds
+    after it has acknowledged ``kill_after_acks`` entries (counting from its
+    acknowledgements, not its start, keeps a loaded machine from killing it
+    before it has written anything)."""
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(
         [sys.executable, "-c", CHILD, str(d), tag, step, str(after)],
@@ -99,11 +104,20 @@ def run_child(
         stderr=subprocess.PIPE,
         env=env,
     )
+    head: list[bytes] = []
     try:
         if kill_after is not None:
+            assert proc.stdout is not None
+            deadline = time.monotonic() + 60
+            while len(head) < kill_after_acks and time.monotonic() < deadline:
+                line = proc.stdout.readline()
+                if not line:
+                    break
+                head.append(line)
             time.sleep(kill_after)
             proc.send_signal(signal.SIGKILL)
         out, err = proc.communicate(timeout=60)
+        out = b"".join(head) + out
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -128,7 +142,8 @@ def test_killed_at_random_moments(tmp_path: Path) -> None:
     log.close()
     hist.observe_checkpoint()
     for round_ in range(5):
-        acked = run_child(tmp_path, f"r{round_}", "-", 0, kill_after=rng.uniform(0.6, 1.2))
+        acked = run_child(tmp_path, f"r{round_}", "-", 0, kill_after=rng.uniform(0.0, 0.2),
+                          kill_after_acks=rng.randrange(64, 400))
         for i, e in acked.items():
             assert hist.acked.setdefault(i, e) == e, "an index was handed out twice"
         hist.check()
