@@ -45,7 +45,7 @@ from saksi.audit.tlog import (
 from saksi.audit.totals import Frame, Totals, compute, frame
 
 STATE_SCHEMA = "saksi/verify-state/v3"
-CHUNK = 16  # bundles per task
+CHUNK = 16  # bundles per task at most
 
 
 class SavedState(msgspec.Struct):
@@ -235,8 +235,11 @@ def _bundles(m: int, size: int) -> list[Bundle]:
     return out
 
 
-def _chunks(bundles: list[Bundle]) -> list[list[Bundle]]:
-    return [bundles[i:i + CHUNK] for i in range(0, len(bundles), CHUNK)]
+def _chunks(bundles: list[Bundle], workers: int) -> list[list[Bundle]]:
+    """Tasks of up to CHUNK bundles, at least 8 per worker where the log allows: with a
+    few large tasks, one worker idles while the other finishes the last."""
+    size = max(1, min(CHUNK, len(bundles) // (8 * (workers or os.cpu_count() or 1))))
+    return [bundles[i:i + size] for i in range(0, len(bundles), size)]
 
 
 def _pool(workers: int, tasks: int, size: int = 0) -> Any:
@@ -269,7 +272,7 @@ def _tiles(opts: Options, cp: Checkpoint, m: int, frontier: Frontier, report: Re
            incremental: bool, trust: TrustState, outcome: Outcome) -> bool:
     log = opts.log_dir
     bundles = _bundles(m, cp.size)
-    chunks = _chunks(bundles)
+    chunks = _chunks(bundles, opts.workers)
     pool = _pool(opts.workers, len(chunks))
     # the tally's frame needs the index only: build it meanwhile in a thread, joined
     # before the next fork (a process must not fork while a thread is inside SQLite)
