@@ -48,7 +48,7 @@ def test_documents_follow_every_batch_and_are_reused_until_then(election_dir: Pa
         seq = ingestor.sequencer
         national = ("region", "ppwp/0")
         before = seq.documents([national])[0]
-        assert _sheets_in(before) == 0
+        assert before is not None and _sheets_in(before) == 0
         assert seq.documents([national])[0] is before  # untouched: not rendered again
         receipt = ingestor.submit(first)
         assert isinstance(receipt, Receipt)

@@ -21,7 +21,9 @@ from saksi.election.model import (
 from saksi.keys.ids import Role
 from saksi.sheets.generate import generate_sheet
 from saksi.sheets.model import Sheet
+from saksi.tally.counts import counts_of
 from saksi.tally.shape import Shape, TpsShape, chain_of, contests_held
+from saksi.tally.tally import Tally
 from saksi.tally.versions import SheetVersion
 
 TICKETS = (Ticket(1, "A", "a"), Ticket(2, "B", "b"), Ticket(3, "C", "c"))
@@ -121,10 +123,35 @@ def sheet_for(shape: Shape, tps: str, contest: Contest, seed: int, revision: int
     return sheet
 
 
+class Version(SheetVersion, frozen=True, kw_only=True):
+    """A version that remembers its sheet, for references computed from sheets."""
+
+    sheet: Sheet
+
+
+def counts(shape: Shape, sheet: Sheet) -> list[int]:
+    """The sheet's counts as the tally lays them out ([] for a TPS not in ``shape``)."""
+    t = shape.tps.get(sheet.tps)
+    if t is None:
+        return []
+    return counts_of(sheet, Tally(shape).layout(sheet.contest, t.dapil.get(sheet.contest)))
+
+
 def version(index: int, sheet: Sheet, *, ppk: bool = False, flagged: bool = False,
-            flags: tuple[str, ...] = ()) -> SheetVersion:
-    return SheetVersion(
+            flags: tuple[str, ...] = (), shape: Shape | None = None) -> Version:
+    return Version(
         index=index, leaf_hash=f"{index:064x}", signer="ppk-key" if ppk else f"dev-{sheet.tps}",
         role=Role.KECAMATAN if ppk else Role.DEVICE, flagged=flagged,
-        flags=flags or (("CH-VALID-SUM",) if flagged else ()), sheet=sheet,
-        time="2024-02-14T13:00:00Z")
+        flags=flags or (("CH-VALID-SUM",) if flagged else ()), tps=sheet.tps,
+        contest=sheet.contest, revision=sheet.revision, reason=sheet.reason,
+        counts=counts(shape or _default_shape(), sheet), time="2024-02-14T13:00:00Z",
+        sheet=sheet)
+
+
+_SHAPES: list[Shape] = []
+
+
+def _default_shape() -> Shape:
+    if not _SHAPES:
+        _SHAPES.append(small_shape())
+    return _SHAPES[0]

@@ -10,6 +10,7 @@ import pytest
 from saksi.election.model import Contest
 from saksi.keys.ids import Role
 from saksi.sheets.generate import generate_sheet
+from saksi.tally.counts import counts_of
 from saksi.tally.render import dapil_document, progress_document, region_document
 from saksi.tally.seats import project
 from saksi.tally.shape import NATIONAL, shape_from_election
@@ -36,8 +37,10 @@ def test_kabkota_election(tmp_path: Path) -> None:
         for contest in election.contests_at(t.code):
             sheet = generate_sheet(election.ballot(t.code, contest), t, seed=7)
             sheets.append(sheet)
-            tally.apply(SheetVersion(index=next(index), leaf_hash="00" * 32, signer="k",
-                                     role=Role.DEVICE, flagged=False, flags=(), sheet=sheet))
+            dapil = shape.tps[t.code].dapil.get(contest)
+            tally.apply(SheetVersion.of(
+                sheet, counts_of(sheet, tally.layout(contest, dapil)), index=next(index),
+                leaf_hash="00" * 32, signer="k", role=Role.DEVICE, flagged=False, flags=()))
     for contest in Contest:
         national = tally.aggregate(contest, NATIONAL)
         assert national.total == sum(s.totals.C for s in sheets if s.contest is contest)

@@ -88,11 +88,16 @@ def test_dapil_document_has_candidates_and_projection() -> None:
 def test_tps_document_shows_history() -> None:
     tally = Tally(SHAPE)
     code = "3171011001001"
-    tally.apply(version(1, sheet_for(SHAPE, code, Contest.DPD, 1)))
-    tally.apply(version(2, sheet_for(SHAPE, code, Contest.DPD, 2, revision=2)))
-    doc = msgspec.json.decode(encode(tps_document(tally, code)))
+    first = version(1, sheet_for(SHAPE, code, Contest.DPD, 1))
+    second = version(2, sheet_for(SHAPE, code, Contest.DPD, 2, revision=2))
+    tally.apply(first)
+    tally.apply(second)
+    sheets = {1: first.sheet, 2: second.sheet}
+    doc = msgspec.json.decode(encode(tps_document(tally, code, sheets)))
     dpd = next(c for c in doc["contests"] if c["contest"] == "dpd")
     assert dpd["status"] == "current" and dpd["current"]["index"] == 2
+    # The current version's signed sheet, as given: the tally keeps only counts.
+    assert dpd["sheet"] == msgspec.json.decode(msgspec.json.encode(second.sheet))
     assert [(h["index"], h["superseded_by"]) for h in dpd["history"]] == [(1, 2), (2, None)]
     assert [c["contest"] for c in doc["contests"]] == ["ppwp", "dpr", "dpd", "dprd-prov"]
     assert {c["status"] for c in doc["contests"] if c["contest"] != "dpd"} == {"missing"}

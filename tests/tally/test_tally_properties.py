@@ -8,7 +8,7 @@ import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tally_support import TPS_CODES, sheet_for, small_shape, version
+from tally_support import TPS_CODES, Version, sheet_for, small_shape, version
 
 from saksi.election.model import Contest
 from saksi.errors import NotFoundError, StateError
@@ -64,7 +64,7 @@ def _add(ref: _Ref, sheet: Sheet, *, choices: bool, candidates: bool) -> None:
                 ref.candidates[key] = ref.candidates.get(key, 0) + c.votes
 
 
-def recompute(shape: Shape, current: dict[tuple[str, Contest], SheetVersion]
+def recompute(shape: Shape, current: dict[tuple[str, Contest], Version]
               ) -> dict[tuple[str, str], AggregateState]:
     refs: dict[tuple[str, str], _Ref] = {}
     for t in shape.tps.values():
@@ -106,9 +106,9 @@ op = st.tuples(
 
 
 def run(ops: list[tuple[int, int, bool, int, bool, int]]) -> tuple[
-        Tally, dict[tuple[str, Contest], SheetVersion], list[SheetVersion]]:
+        Tally, dict[tuple[str, Contest], Version], list[SheetVersion]]:
     tally = Tally(SHAPE)
-    current: dict[tuple[str, Contest], SheetVersion] = {}
+    current: dict[tuple[str, Contest], Version] = {}
     applied: list[SheetVersion] = []
     for index, (t, c, ppk, revision, flagged, seed) in enumerate(ops):
         code = TPS_CODES[t]
@@ -116,7 +116,7 @@ def run(ops: list[tuple[int, int, bool, int, bool, int]]) -> tuple[
         contest = contests[c % len(contests)]
         sheet = sheet_for(SHAPE, code, contest, seed, revision,
                           reason="koreksi pleno" if ppk else None)
-        v = version(index * 3 + 1, sheet, ppk=ppk, flagged=flagged)
+        v = version(index * 3 + 1, sheet, ppk=ppk, flagged=flagged, shape=SHAPE)
         result = tally.apply(v)
         old = current.get((code, contest))
         accepted = old is None or (int(ppk), revision) > (old.rank, old.revision)

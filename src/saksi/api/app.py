@@ -34,7 +34,7 @@ from saksi.election import Election
 from saksi.election.model import Contest, Level
 from saksi.errors import SaksiError
 from saksi.ingest.outcome import Item, Published
-from saksi.ingest.precheck import KeyCache, precheck
+from saksi.ingest.precheck import KeyCache, Layouts, precheck
 from saksi.ingest.sequencer import etag_of
 from saksi.service.wire import Request as WireRequest
 from saksi.service.wire import Response as WireResponse
@@ -84,6 +84,7 @@ class _State:
         self._election: Election | None = None
         self._store: Store | None = None
         self._keys: KeyCache | None = None
+        self._layouts: Layouts | None = None
         self.buckets = TokenBuckets(config.post_rate, config.post_burst)
         self.inflight = 0
         self._cache: dict[tuple[str, str], tuple[float, Published | None]] = {}
@@ -106,6 +107,12 @@ class _State:
         if self._store is None:
             self._store = open_store(self.config.db_url, readonly=True)
         return self._store
+
+    @property
+    def layouts(self) -> Layouts:
+        if self._layouts is None:
+            self._layouts = Layouts(self.election, self.election.parties)
+        return self._layouts
 
     @property
     def keys(self) -> KeyCache:
@@ -238,8 +245,8 @@ def build_app(config: ApiConfig) -> Starlette:
                 headers={"Retry-After": retry_after(wait)}, field="client", value=client)
         body = await _read_body(request)
         raws = split_documents(body, request.headers.get("content-type"))
-        election, keys = state.election, state.keys
-        items = [precheck(raw, election, keys) for raw in raws]
+        election, keys, layouts = state.election, state.keys, state.layouts
+        items = [precheck(raw, election, keys, layouts) for raw in raws]
         outcomes = await _forward(state, items)
         out: list[dict[str, Any]] = []
         for outcome in outcomes:

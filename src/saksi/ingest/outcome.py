@@ -48,6 +48,14 @@ class Item(msgspec.Struct, frozen=True, array_like=True):
     verified: bool = False  # every signature verified against its registered key
     verdict: str = ""  # sheets: the rules' verdict (clean / flagged) …
     flags: tuple[Problem, ...] = ()  # … and their flags, so the sequencer need not re-run them
+    # Sheets the worker decoded: what the sequencer needs of the sheet, so it
+    # never decodes it again — its slot, and its counts (saksi.tally.counts)
+    # laid out for its ballot. Empty counts: the sequencer decodes the sheet.
+    tps: str = ""
+    contest: str = ""
+    revision: int = 0
+    reason: str | None = None
+    counts: list[int] = []
 
 
 class Published(msgspec.Struct, frozen=True, array_like=True):

@@ -17,7 +17,7 @@ from pathlib import Path
 from types import TracebackType
 
 from saksi.ingest.outcome import Outcome
-from saksi.ingest.precheck import precheck
+from saksi.ingest.precheck import Layouts, precheck
 from saksi.ingest.sequencer import Sequencer
 from saksi.store.base import default_url
 
@@ -30,6 +30,7 @@ class Ingestor:
         self.election = sequencer.election
         self.log = sequencer.log
         self.registry = sequencer.registry
+        self._layouts = Layouts(self.election, self.election.parties)
 
     @classmethod
     def open(cls, directory: Path, store_url: str | None = None) -> Ingestor:
@@ -50,7 +51,7 @@ class Ingestor:
     def submit_many(self, raws: Sequence[bytes]) -> list[Outcome]:
         """One outcome per document, in order; accepted ones are durable in
         the log (one batch) and indexed before this returns."""
-        items = [precheck(raw, self.election, self._public_key) for raw in raws]
+        items = [precheck(raw, self.election, self._public_key, self._layouts) for raw in raws]
         return self.sequencer.sequence(items)
 
     def close(self) -> None:

@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
+from saksi.election.model import Contest, Party
 from saksi.ingest.outcome import Item, Problem, Refusal
 from saksi.keys import envelope as env
 from saksi.keys.envelope import CONTROL_TYPES, TYPE_SHEET, EnvelopeError
 from saksi.sheets.canonical import encode
 from saksi.sheets.rules import BallotLookup, parse_and_check
 from saksi.sheets.rules import Verdict as SheetVerdict
+from saksi.tally.counts import Layout, ballot_layout, counts_of
 
 KeyLookup = Callable[[str], bytes | None]
 
@@ -40,8 +42,30 @@ def problem(code: str, message_id: str, message_en: str, field: str = "",
     return Problem(code, message_id, message_en, (field,), {field: value})
 
 
-def precheck(raw: bytes, election: BallotLookup, public_key: KeyLookup) -> Item:
-    """Check one document as far as possible without the log."""
+class Layouts:
+    """The counts layout of each ballot of an election (``saksi.tally.counts``),
+    computed once per (contest, dapil)."""
+
+    def __init__(self, election: BallotLookup, parties: Iterable[Party]) -> None:
+        self._election = election
+        self._parties = tuple(p.number for p in parties)
+        self._memo: dict[tuple[Contest, str | None], Layout] = {}
+
+    def __call__(self, tps: str, contest: Contest) -> Layout:
+        ballot = self._election.ballot(tps, contest)
+        key = (contest, None if ballot.dapil is None else ballot.dapil.code)
+        layout = self._memo.get(key)
+        if layout is None:
+            layout = self._memo[key] = ballot_layout(ballot, self._parties)
+        return layout
+
+
+def precheck(raw: bytes, election: BallotLookup, public_key: KeyLookup,
+             layouts: Layouts | None = None) -> Item:
+    """Check one document as far as possible without the log.
+
+    With ``layouts``, an acceptable sheet also brings its counts, so the
+    sequencer need not decode it again."""
     if len(raw) > MAX_ENTRY_BYTES:
         return Item(b"", "", Refusal((problem(
             "ENTRY-TOO-LARGE",
@@ -87,7 +111,9 @@ def precheck(raw: bytes, election: BallotLookup, public_key: KeyLookup) -> Item:
                 "forged)", "signatures", sig.keyid),), leaf))
     flags = tuple(Problem(r.code, r.message_id, r.message_en, r.fields, dict(r.values))
                   for r in result.results)
-    return Item(raw, leaf, None, verified, str(result.verdict), flags)
+    counts = [] if layouts is None else counts_of(sheet, layouts(sheet.tps, sheet.contest))
+    return Item(raw, leaf, None, verified, str(result.verdict), flags, sheet.tps,
+                str(sheet.contest), sheet.revision, sheet.reason, counts)
 
 
 class KeyCache:

@@ -69,6 +69,7 @@ from saksi.sheets.rules import CheckResult, RuleResult, parse_and_check
 from saksi.sheets.rules import Verdict as SheetVerdict
 from saksi.store import Batch, DocumentRow, KeyRow, Store, open_store
 from saksi.tally import SheetVersion, Stale, Tally, VersionKey, judge, rank_of
+from saksi.tally.counts import counts_of
 from saksi.tally.render import RenderCache, render
 from saksi.tally.render import encode as render_encode
 from saksi.tally.render import touched as touched_docs
@@ -105,6 +106,17 @@ def _flags(result: CheckResult) -> tuple[Problem, ...]:
     return tuple(_from_rule(r) for r in result.results)
 
 
+@dataclass(frozen=True, slots=True)
+class _SheetSlot:
+    """What the tally and the index need of an accepted sheet."""
+
+    tps: str
+    contest: Contest
+    revision: int
+    reason: str | None
+    counts: list[int]
+
+
 @dataclass
 class _Accepted:
     """A document that passed every check and will take ``index``."""
@@ -114,7 +126,7 @@ class _Accepted:
     leaf: str
     envelope: Envelope
     receipt: Receipt
-    sheet: Sheet | None = None
+    sheet: _SheetSlot | None = None
     role: Role | None = None
 
 
@@ -198,10 +210,10 @@ class Sequencer:
             envelope = env.decode(row.entry)
             sheet = decode_canonical(envelope.payload)
             codes = tuple(str(p["code"]) for p in msgspec.json.decode(row.flags))
-            versions.append(SheetVersion(
-                index=row.index, leaf_hash=row.leaf_hash, signer=row.signer or "",
-                role=Role(row.role or Role.DEVICE), flagged=row.verdict == "flagged", flags=codes,
-                sheet=sheet, time=row.received_at))
+            versions.append(SheetVersion.of(
+                sheet, _counts(tally, sheet), index=row.index, leaf_hash=row.leaf_hash,
+                signer=row.signer or "", role=Role(row.role or Role.DEVICE),
+                flagged=row.verdict == "flagged", flags=codes, time=row.received_at))
         tally.apply_many(versions)
         return tally
 
@@ -233,7 +245,22 @@ class Sequencer:
         role = verdict.role or Role.DEVICE
         receipt = Receipt(index, leaf, TYPE_SHEET, str(result.verdict), _flags(result),
                           sheet.tps, str(sheet.contest))
-        return _Accepted(index, raw, leaf, envelope, receipt, sheet, role)
+        return _Accepted(index, raw, leaf, envelope, receipt, self._slot_of(sheet), role)
+
+    def _slot_of(self, sheet: Sheet) -> _SheetSlot:
+        return _SheetSlot(sheet.tps, sheet.contest, sheet.revision, sheet.reason,
+                          _counts(self.tally, sheet))
+
+    def _item_slot(self, item: Item) -> _SheetSlot | None:
+        """The sheet as the worker described it, if its counts fit the ballot."""
+        try:
+            contest = Contest(item.contest)
+            t = self.shape.tps[item.tps]
+        except (ValueError, KeyError):
+            return None
+        if len(item.counts) != self.tally.layout(contest, t.dapil.get(contest)).width:
+            return None  # a worker of another build, or no counts: decode here
+        return _SheetSlot(item.tps, contest, item.revision, item.reason, item.counts)
 
     # ------------------------------------------------------------ sequencing
     def sequence(self, items: Sequence[Item]) -> list[Outcome]:
@@ -285,15 +312,18 @@ class Sequencer:
             self.registry.observe(at, envelope, verify=False)
             receipt = Receipt(at, leaf, envelope.payload_type, "clean")
             return receipt, _Accepted(at, item.raw, leaf, envelope, receipt)
-        if item.verdict:  # the worker ran the rules: only decode (fast, no lookups)
-            sheet: Sheet | None = decode_sheet(envelope.payload)  # canonical: checked there
+        sheet: _SheetSlot | None = None
+        if item.verdict:  # the worker ran the rules
             sheet_verdict, flags = item.verdict, item.flags
+            sheet = self._item_slot(item)
+            if sheet is None:  # only decode (no lookups): canonical was checked there
+                sheet = self._slot_of(decode_sheet(envelope.payload))
         else:
-            sheet, result = parse_and_check(envelope.payload, self.election)
+            decoded, result = parse_and_check(envelope.payload, self.election)
             sheet_verdict, flags = str(result.verdict), _flags(result)
-            if sheet is None or result.verdict is SheetVerdict.REJECTED:
+            if decoded is None or result.verdict is SheetVerdict.REJECTED:
                 return Refusal(flags, leaf), None
-        assert sheet is not None
+            sheet = self._slot_of(decoded)
         verdict = self.registry.check_sheet(envelope, sheet.tps, at, verified=item.verified)
         if not verdict.ok or verdict.role is None:
             return Refusal((_from_verdict(verdict),), leaf), None
@@ -307,7 +337,7 @@ class Sequencer:
         current = pending.get(slot)
         if current is None:
             cur = self.tally.current(sheet.tps, sheet.contest)
-            current = None if cur is None else VersionKey(cur[0].rank, cur[0].revision)
+            current = None if cur is None else VersionKey(cur.rank, cur.revision)
         decision = judge(current, new_key)
         if isinstance(decision, Stale):
             return Refusal((Problem(
@@ -338,10 +368,11 @@ class Sequencer:
                 tps=a.sheet.tps, contest=str(a.sheet.contest), revision=a.sheet.revision,
                 rank=rank_of(role), signer=a.envelope.signer, role=str(role),
                 reason=a.sheet.reason))
+            s = a.sheet
             versions.append(SheetVersion(
-                index=a.index, leaf_hash=a.leaf, signer=a.envelope.signer, role=role,
-                flagged=r.verdict == "flagged", flags=tuple(p.code for p in r.flags),
-                sheet=a.sheet, time=received))
+                a.index, a.leaf, a.envelope.signer, role, r.verdict == "flagged",
+                tuple(p.code for p in r.flags), s.tps, s.contest, s.revision, s.reason,
+                s.counts, received))
         applied: list[Applied] = [self.tally.apply(v) for v in versions
                                   if v.index > self.tally.as_of_index]
         batch.superseded = [(x.previous, x.index) for x in applied
@@ -382,10 +413,13 @@ class Sequencer:
             doc = self._documents.get(name)
             if doc is None and self._exists(*name):
                 kind, key = name
-                document = render(self.tally, kind, key, self._render_cache)
-                body = render_encode(document)
+                stored = self.store.documents_of_tps(key) if kind == "tps" else []
+                # The tally keeps only counts: a TPS page shows the signed sheets.
+                sheets = {r.index: decode_canonical(env.decode(r.entry).payload)
+                          for r in stored if r.payload_type == TYPE_SHEET}
+                body = render_encode(render(self.tally, kind, key, self._render_cache, sheets))
                 if kind == "tps":
-                    body = self._tps_body(key, body, self.store.documents_of_tps(key))
+                    body = self._tps_body(key, body, stored)
                 doc = Published(kind, key, etag_of(body), self.tally.as_of_index, body)
                 self._documents.put(name, doc)
             out.append(doc)
@@ -473,6 +507,11 @@ class DocumentCache:
 
     def __len__(self) -> int:
         return len(self._docs)
+
+
+def _counts(tally: Tally, sheet: Sheet) -> list[int]:
+    dapil = tally.shape.tps_shape(sheet.tps).dapil.get(sheet.contest)
+    return counts_of(sheet, tally.layout(sheet.contest, dapil))
 
 
 def _key_row(keyid: str, registry: Registry) -> KeyRow:

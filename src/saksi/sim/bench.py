@@ -86,7 +86,7 @@ _STATE: list[Any] = []
 
 def _init_precheck(directory: str, url: str) -> None:
     from saksi.election import Election
-    from saksi.ingest.precheck import KeyCache
+    from saksi.ingest.precheck import KeyCache, Layouts
     from saksi.store import open_store
 
     election = Election.open(Path(directory))
@@ -96,14 +96,14 @@ def _init_precheck(directory: str, url: str) -> None:
         row = store.key(keyid)
         return None if row is None else row.public_key
 
-    _STATE[:] = [election, KeyCache(fetch)]
+    _STATE[:] = [election, KeyCache(fetch), Layouts(election, election.parties)]
 
 
 def _precheck(raws: list[bytes]) -> list[Any]:
     from saksi.ingest.precheck import precheck
 
-    election, keys = _STATE
-    return [precheck(raw, election, keys) for raw in raws]
+    election, keys, layouts = _STATE
+    return [precheck(raw, election, keys, layouts) for raw in raws]
 
 
 def in_process(directory: Path, raws: list[bytes]) -> dict[str, Any]:

@@ -20,29 +20,33 @@ import msgspec
 
 from saksi.election.model import Contest
 from saksi.keys.ids import Role
+from saksi.tally.counts import counts_of
 from saksi.tally.render import region_document
-from saksi.tally.shape import NATIONAL, Shape, shape_from_election
+from saksi.tally.shape import NATIONAL, shape_from_election
 from saksi.tally.tally import Tally
 from saksi.tally.versions import SheetVersion
 
 
-def _versions(election: Any, shape: Shape, contest: Contest, limit: int,
+def _versions(election: Any, tally: Tally, contest: Contest, limit: int,
               start: int) -> tuple[list[SheetVersion], list[SheetVersion]]:
     from saksi.sheets.generate import generate_sheet  # bench only
 
     first: list[SheetVersion] = []
     second: list[SheetVersion] = []
     index = start
+    shape = tally.shape
     for t in election.iter_tps():
         if len(first) >= limit:
             break
         if contest not in shape.tps[t.code].contests:
             continue
         sheet = generate_sheet(election.ballot(t.code, contest), t, seed=1)
+        counts = counts_of(sheet, tally.layout(contest, shape.tps[t.code].dapil.get(contest)))
         for out, rev in ((first, 1), (second, 2)):
-            out.append(SheetVersion(index=0, leaf_hash="00" * 32, signer="bench",
-                                    role=Role.DEVICE, flagged=False, flags=(),
-                                    sheet=msgspec.structs.replace(sheet, revision=rev)))
+            out.append(SheetVersion.of(
+                msgspec.structs.replace(sheet, revision=rev), counts, index=0,
+                leaf_hash="00" * 32, signer="bench", role=Role.DEVICE, flagged=False,
+                flags=()))
     # Log indices strictly increase over both passes.
     for v in (*first, *second):
         index += 1
@@ -59,7 +63,7 @@ def bench(election: Any, sheets: int = 5000) -> dict[str, object]:
                                  "shape_seconds": round(shape_s, 3)}
     offset = 0
     for contest in (Contest.PPWP, Contest.DPR, Contest.DPD):
-        first, second = _versions(election, shape, contest, sheets, offset)
+        first, second = _versions(election, tally, contest, sheets, offset)
         offset += len(first) + len(second)
         rates = []
         for batch in (first, second):

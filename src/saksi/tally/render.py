@@ -20,6 +20,7 @@ Kinds and keys (what :func:`touched` names and :func:`render` takes):
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable, Mapping
 
 import msgspec
@@ -27,6 +28,7 @@ import msgspec
 from saksi.election.model import Contest, Level, Region
 from saksi.errors import InputError, NotFoundError
 from saksi.sheets.model import Sheet
+from saksi.tally.counts import DPT, INVALID, TOTAL, VALID, VOTERS, Layout
 from saksi.tally.seats import PARTY_CONTESTS, SeatProjection, project, sainte_lague
 from saksi.tally.shape import NATIONAL, Shape, chain_of
 from saksi.tally.tally import CURRENT, Aggregate, Applied, HistoryEntry, Tally
@@ -255,15 +257,11 @@ def _aggregate_choices(shape: Shape, contest: Contest, region: str,
     return _choices(names, a.choices, party_only)
 
 
-def _sheet_choices(shape: Shape, contest: Contest, tps: str, sheet: Sheet) -> list[Choice]:
-    v = sheet.votes
-    if v.parties:
-        names = {p.number: p.abbreviation for p in shape.parties}
-        return _choices(((p.number, names.get(p.number, f"#{p.number}")) for p in v.parties),
-                        {p.number: p.total for p in v.parties},
-                        {p.number: p.party_votes for p in v.parties})
-    entries = v.tickets or v.candidates
-    return _choices(choice_names(shape, contest, tps[:10]), {e.number: e.votes for e in entries})
+def _counts_choices(shape: Shape, contest: Contest, tps: str, layout: Layout,
+                    counts: array[int]) -> list[Choice]:
+    c = list(counts)
+    party_only = layout.party_only_votes(c) if layout.party else None
+    return _choices(choice_names(shape, contest, tps[:10]), layout.choice_votes(c), party_only)
 
 
 # ------------------------------------------------------------------ documents
@@ -282,7 +280,7 @@ class RenderCache:
         self.max_rows = max_rows
         self.children: dict[tuple[Contest, str], tuple[Aggregate, int, Child]] = {}
         self.choices: dict[tuple[Contest, str], tuple[Aggregate, int, list[Choice]]] = {}
-        self.rows: dict[tuple[str, Contest], tuple[HistoryEntry, Sheet, TpsChild]] = {}
+        self.rows: dict[tuple[str, Contest], tuple[HistoryEntry, TpsChild]] = {}
 
 
 def _cached_choices(cache: RenderCache | None, shape: Shape, contest: Contest, region: str,
@@ -311,22 +309,23 @@ def _child(cache: RenderCache | None, shape: Shape, contest: Contest, code: str,
 
 
 def _tps_row(cache: RenderCache | None, shape: Shape, contest: Contest, t: str,
-             current: tuple[HistoryEntry, Sheet]) -> TpsChild:
-    entry, sheet = current
+             current: tuple[HistoryEntry, Layout, array[int]]) -> TpsChild:
+    entry, layout, counts = current
+    # A history entry is replaced, never changed in place, when a new version
+    # becomes current: the same entry means the same counts.
     if cache is not None:
         hit = cache.rows.get((t, contest))
-        if hit is not None and hit[0] is entry and hit[1] is sheet:
-            return hit[2]
-    tot = sheet.totals
+        if hit is not None and hit[0] is entry:
+            return hit[1]
     row = TpsChild(
         t, shape.tps[t].name, "flagged" if entry.flagged else "current", entry.index,
         entry.revision, entry.flags,
-        Figures(sheet.voters.A.J, sheet.voters.B4.J, tot.A, tot.B, tot.C),
-        _sheet_choices(shape, contest, t, sheet))
+        Figures(counts[DPT], counts[VOTERS], counts[VALID], counts[INVALID], counts[TOTAL]),
+        _counts_choices(shape, contest, t, layout, counts))
     if cache is not None:
         if len(cache.rows) >= cache.max_rows:
             cache.rows.clear()
-        cache.rows[t, contest] = (entry, sheet, row)
+        cache.rows[t, contest] = (entry, row)
     return row
 
 
@@ -348,7 +347,7 @@ def region_document(tally: Tally, contest: Contest, code: str,
         for t in shape.tps_of_desa.get(code, ()):
             if contest not in shape.tps[t].contests:
                 continue
-            cur = tally.current(t, contest)
+            cur = tally.current_counts(t, contest)
             if cur is None:
                 tps_rows.append(TpsChild(t, shape.tps[t].name, "missing"))
                 continue
@@ -393,16 +392,17 @@ def dapil_document(tally: Tally, code: str) -> DapilDocument:
         eligible=eligible, projection=projection)
 
 
-def tps_document(tally: Tally, code: str) -> TpsDocument:
+def tps_document(tally: Tally, code: str, sheets: Mapping[int, Sheet]) -> TpsDocument:
+    """``sheets``: the signed sheets of the TPS by log index (the tally keeps
+    only their counts; the caller reads them from the store)."""
     shape = tally.shape
     t = shape.tps_shape(code)
     contests: list[ContestAtTps] = []
     for contest in t.contests:
         cur = tally.current(code, contest)
-        status = "missing" if cur is None else ("flagged" if cur[0].flagged else CURRENT)
-        contests.append(ContestAtTps(contest, t.dapil.get(contest), status,
-                                     None if cur is None else cur[0],
-                                     None if cur is None else cur[1],
+        status = "missing" if cur is None else ("flagged" if cur.flagged else CURRENT)
+        contests.append(ContestAtTps(contest, t.dapil.get(contest), status, cur,
+                                     None if cur is None else sheets.get(cur.index),
                                      tally.history(code, contest)))
     return TpsDocument(tps=RegionRef(t.code, t.name, Level.TPS), chain=list(chain_of(code)),
                        dpt=t.dpt, as_of_index=tally.as_of_index, contests=contests)
@@ -431,9 +431,11 @@ def seats_document(tally: Tally, contest: Contest) -> SeatsDocument:
 
 
 # ------------------------------------------------------------------ dispatch
-def render(tally: Tally, kind: str, key: str, cache: RenderCache | None = None) -> Document:
+def render(tally: Tally, kind: str, key: str, cache: RenderCache | None = None,
+           sheets: Mapping[int, Sheet] | None = None) -> Document:
     """The document ``(kind, key)`` as :func:`touched` names it (``cache``: a
-    :class:`RenderCache` kept by a renderer of the same tally over time)."""
+    :class:`RenderCache` kept by a renderer of the same tally over time;
+    ``sheets``: for a TPS document, its signed sheets by log index)."""
     try:
         if kind == "region":
             contest, _, code = key.partition("/")
@@ -446,7 +448,7 @@ def render(tally: Tally, kind: str, key: str, cache: RenderCache | None = None) 
     if kind == "dapil":
         return dapil_document(tally, key)
     if kind == "tps":
-        return tps_document(tally, key)
+        return tps_document(tally, key, sheets or {})
     if kind == "progress":
         return progress_document(tally)
     raise InputError("kind", kind, "jenis dokumen tidak dikenal", "unknown document kind")

@@ -18,14 +18,19 @@ carries:
   votes only in the dapil aggregate (a region spanning several dapil has no
   single candidate list).
 
-All figures are exact ints. Each ``apply`` walks one prepared tuple of
-aggregate objects (the TPS's chain plus its dapil) with dict increments.
+All figures are exact ints. A version brings its sheet's *counts* (one flat
+list, ``saksi.tally.counts``) rather than the sheet; each ``apply`` adds it to
+one prepared tuple of aggregates (the TPS's chain plus its dapil), one
+C-level ``map`` each, and keeps it (compactly) to take it out again when a
+later version supersedes it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from array import array
+from collections.abc import Iterable
 from dataclasses import dataclass
+from operator import add, sub
 from typing import Final
 
 import msgspec
@@ -33,12 +38,20 @@ import msgspec
 from saksi.election.model import Contest
 from saksi.errors import NotFoundError, StateError
 from saksi.keys.ids import Role
-from saksi.sheets.model import MAX_BALLOT_NUMBER, Sheet
+from saksi.tally.counts import (
+    COUNTED,
+    DPT,
+    FIGURES,
+    INVALID,
+    TOTAL,
+    VALID,
+    VOTERS,
+    Layout,
+)
 from saksi.tally.shape import NATIONAL, Shape, chain_of
 from saksi.tally.versions import Accept, SheetVersion, VersionKey, judge
 
-SNAPSHOT_SCHEMA: Final = "saksi/tally-snapshot/v1"
-CANDIDATE_KEY: Final = MAX_BALLOT_NUMBER + 1
+SNAPSHOT_SCHEMA: Final = "saksi/tally-snapshot/v2"
 DPR_THRESHOLD: Final = (4, 100)  # 4 % of the national valid DPR vote
 
 # Status of a history entry.
@@ -49,12 +62,16 @@ STALE: Final = "stale"
 
 class Aggregate:
     """The figures of one (contest, region) or one dapil. Mutable: only the
-    tally changes it; readers get it from :meth:`Tally.aggregate`."""
+    tally changes it; readers get it from :meth:`Tally.aggregate`.
+
+    The counted figures, choices, party-only and candidate votes live in one
+    flat ``counts`` list laid out as a sheet's counts (``saksi.tally.counts``),
+    cut to this aggregate's width, so applying a sheet is one C-level
+    ``map`` per aggregate; the named attributes read it."""
 
     __slots__ = (
-        "candidates", "choices", "dpt", "flagged_votes", "invalid", "party_only",
-        "sheets_counted", "sheets_expected", "sheets_flagged", "sheets_in", "total",
-        "tps_in", "tps_total", "valid", "version", "voters",
+        "counts", "flagged_votes", "layout", "sheets_expected", "sheets_flagged", "sheets_in",
+        "tps_in", "tps_total", "version",
     )
 
     def __init__(self, expected: int) -> None:
@@ -62,43 +79,88 @@ class Aggregate:
         self.tps_total = expected
         self.sheets_in = 0  # current versions
         self.tps_in = 0  # TPS with at least one sheet of the contest
-        self.sheets_counted = 0
         self.sheets_flagged = 0
         self.flagged_votes = 0  # V.C of the current flagged sheets
-        self.dpt = 0  # I.A.J of counted sheets
-        self.voters = 0  # I.B4.J
-        self.valid = 0  # V.A
-        self.invalid = 0  # V.B
-        self.total = 0  # V.C
-        self.choices: dict[int, int] = {}  # ticket / DPD candidate / party total
-        self.party_only: dict[int, int] = {}
-        # Party contests, dapil aggregates only: party × CANDIDATE_KEY + number
-        # (an int key is cheaper than a tuple on the hot path); see candidate_votes.
-        self.candidates: dict[int, int] = {}
+        # Sized by the first TPS applied (Tally._size): None until then.
+        self.layout: Layout | None = None
+        self.counts: list[int] = [0] * FIGURES
         # Bumped by every change, so renderers can reuse what they built from
         # an unchanged aggregate (not part of the state or of equality).
         self.version = 0
 
+    @property
+    def sheets_counted(self) -> int:
+        return self.counts[COUNTED]
+
+    @property
+    def dpt(self) -> int:  # I.A.J of counted sheets
+        return self.counts[DPT]
+
+    @property
+    def voters(self) -> int:  # I.B4.J
+        return self.counts[VOTERS]
+
+    @property
+    def valid(self) -> int:  # V.A
+        return self.counts[VALID]
+
+    @property
+    def invalid(self) -> int:  # V.B
+        return self.counts[INVALID]
+
+    @property
+    def total(self) -> int:  # V.C
+        return self.counts[TOTAL]
+
+    @property
+    def choices(self) -> dict[int, int]:
+        """Non-zero votes per ticket / DPD candidate / party total."""
+        if self.layout is None or len(self.counts) == FIGURES:
+            return {}
+        return self.layout.choice_votes(self.counts)
+
+    @property
+    def party_only(self) -> dict[int, int]:
+        if self.layout is None or len(self.counts) == FIGURES:
+            return {}
+        return self.layout.party_only_votes(self.counts)
+
+    @property
+    def candidates(self) -> dict[tuple[int, int], int]:
+        """Non-zero votes per (party, candidate): party contests, dapil aggregates."""
+        return {} if self.layout is None else self.layout.candidate_votes(self.counts)
+
     def candidate_votes(self, party: int, number: int) -> int:
-        return self.candidates.get(party * CANDIDATE_KEY + number, 0)
+        """Party contests, dapil aggregates only (0 elsewhere)."""
+        lay = self.layout
+        if lay is None or not lay.party or not (1 <= party <= lay.choices
+                                                and 1 <= number <= lay.candidates):
+            return 0
+        i = lay.region_width + (party - 1) * lay.candidates + number - 1
+        return self.counts[i] if i < len(self.counts) else 0
 
     def state(self) -> AggregateState:
+        candidates = [(p, n, v) for (p, n), v in sorted(self.candidates.items())]
         return AggregateState(
             self.sheets_expected, self.tps_total, self.sheets_in, self.tps_in,
             self.sheets_counted, self.sheets_flagged, self.flagged_votes, self.dpt,
             self.voters, self.valid, self.invalid, self.total,
-            _nonzero(self.choices), _nonzero(self.party_only),
-            [(*divmod(k, CANDIDATE_KEY), v) for k, v in sorted(self.candidates.items()) if v])
+            sorted(self.choices.items()), sorted(self.party_only.items()), candidates)
+
+    def saved(self) -> SavedAggregate:
+        lay = self.layout
+        return SavedAggregate(
+            self.sheets_expected, self.tps_total, self.sheets_in, self.tps_in,
+            self.sheets_flagged, self.flagged_votes,
+            None if lay is None else (lay.choices, lay.candidates, lay.party), self.counts)
 
     @classmethod
-    def from_state(cls, s: AggregateState) -> Aggregate:
+    def from_saved(cls, s: SavedAggregate) -> Aggregate:
         a = cls(s.sheets_expected)
         a.tps_total, a.sheets_in, a.tps_in = s.tps_total, s.sheets_in, s.tps_in
-        a.sheets_counted, a.sheets_flagged, a.flagged_votes = (
-            s.sheets_counted, s.sheets_flagged, s.flagged_votes)
-        a.dpt, a.voters, a.valid, a.invalid, a.total = s.dpt, s.voters, s.valid, s.invalid, s.total
-        a.choices, a.party_only = dict(s.choices), dict(s.party_only)
-        a.candidates = {p * CANDIDATE_KEY + n: v for p, n, v in s.candidates}
+        a.sheets_flagged, a.flagged_votes = s.sheets_flagged, s.flagged_votes
+        a.layout = None if s.layout is None else Layout(*s.layout)
+        a.counts = list(s.counts)
         return a
 
     def __eq__(self, other: object) -> bool:
@@ -110,12 +172,8 @@ class Aggregate:
         return f"Aggregate({self.state()!r})"
 
 
-def _nonzero(d: dict[int, int]) -> list[tuple[int, int]]:
-    return [(k, v) for k, v in sorted(d.items()) if v]
-
-
 class AggregateState(msgspec.Struct, frozen=True, array_like=True):
-    """An aggregate as plain data (snapshots, equality); zero choices dropped."""
+    """An aggregate as plain data (equality, tests); zero choices dropped."""
 
     sheets_expected: int
     tps_total: int
@@ -132,6 +190,19 @@ class AggregateState(msgspec.Struct, frozen=True, array_like=True):
     choices: list[tuple[int, int]]
     party_only: list[tuple[int, int]]
     candidates: list[tuple[int, int, int]]
+
+
+class SavedAggregate(msgspec.Struct, frozen=True, array_like=True):
+    """An aggregate in a snapshot: its counts as they are, with their layout."""
+
+    sheets_expected: int
+    tps_total: int
+    sheets_in: int
+    tps_in: int
+    sheets_flagged: int
+    flagged_votes: int
+    layout: tuple[int, int, bool] | None
+    counts: list[int]
 
 
 class HistoryEntry(msgspec.Struct, kw_only=True, gc=False):
@@ -171,53 +242,27 @@ class Applied:
 
 
 class _Slot:
-    __slots__ = ("aggs", "cand_agg", "choice_aggs", "current", "history", "sheet")
+    __slots__ = ("aggs", "counts", "current", "history", "layout")
 
-    def __init__(self, aggs: tuple[Aggregate, ...], choice_aggs: tuple[Aggregate, ...],
-                 cand_agg: Aggregate | None) -> None:
+    def __init__(self, aggs: tuple[Aggregate, ...], layout: Layout) -> None:
         self.aggs = aggs
-        self.choice_aggs = choice_aggs
-        self.cand_agg = cand_agg
+        self.layout = layout
         self.history: list[HistoryEntry] = []
         self.current: HistoryEntry | None = None
-        self.sheet: Sheet | None = None  # the current version's sheet only
+        # The current version's counts; array('i') halves the memory of a
+        # list (every count is at most 10^9).
+        self.counts: array[int] | None = None
 
 
-def _contribute(slot: _Slot, sheet: Sheet, sign: int) -> None:
-    # The hot path: no per-entry allocation beyond the ints themselves.
-    dpt = sign * sheet.voters.A.J
-    voters = sign * sheet.voters.B4.J
-    t = sheet.totals
-    valid, invalid, total = sign * t.A, sign * t.B, sign * t.C
+def _add(slot: _Slot, counts: Iterable[int]) -> None:
+    # Each aggregate's list is at most as long as ``counts``: map stops there.
     for a in slot.aggs:
-        a.sheets_counted += sign
-        a.dpt += dpt
-        a.voters += voters
-        a.valid += valid
-        a.invalid += invalid
-        a.total += total
-    v = sheet.votes
-    aggs = slot.choice_aggs
-    if v.parties:
-        cands = None if slot.cand_agg is None else slot.cand_agg.candidates
-        for p in v.parties:
-            n = p.number
-            tot, only = sign * p.total, sign * p.party_votes
-            for a in aggs:
-                ch, po = a.choices, a.party_only
-                ch[n] = ch.get(n, 0) + tot
-                po[n] = po.get(n, 0) + only
-            if cands is not None:
-                base = n * CANDIDATE_KEY
-                for c in p.candidates:
-                    k = base + c.number
-                    cands[k] = cands.get(k, 0) + sign * c.votes
-        return
-    for e in v.tickets or v.candidates:
-        n, votes = e.number, sign * e.votes
-        for a in aggs:
-            ch = a.choices
-            ch[n] = ch.get(n, 0) + votes
+        a.counts = list(map(add, a.counts, counts))
+
+
+def _subtract(slot: _Slot, counts: Iterable[int]) -> None:
+    for a in slot.aggs:
+        a.counts = list(map(sub, a.counts, counts))
 
 
 class Tally:
@@ -230,6 +275,7 @@ class Tally:
         self._dapils: dict[str, Aggregate] = {}
         self._slots: dict[tuple[str, Contest], _Slot] = {}
         self._eligible: frozenset[int] = frozenset()
+        self._layouts: dict[tuple[Contest, str | None], Layout] = {}
 
     # --- reading ---------------------------------------------------------
     def aggregate(self, contest: Contest, region: str) -> Aggregate:
@@ -255,16 +301,35 @@ class Tally:
         slot = self._slots.get((tps, contest))
         return list(slot.history) if slot else []
 
-    def current(self, tps: str, contest: Contest) -> tuple[HistoryEntry, Sheet] | None:
+    def current(self, tps: str, contest: Contest) -> HistoryEntry | None:
+        """The version that counts (or is flagged) now, if any."""
         slot = self._slots.get((tps, contest))
-        if slot is None or slot.current is None or slot.sheet is None:
-            return None
-        return slot.current, slot.sheet
+        return None if slot is None else slot.current
 
-    def current_sheets(self) -> Iterator[tuple[HistoryEntry, Sheet]]:
-        for slot in self._slots.values():
-            if slot.current is not None and slot.sheet is not None:
-                yield slot.current, slot.sheet
+    def current_counts(self, tps: str, contest: Contest) -> tuple[HistoryEntry, Layout,
+                                                                  array[int]] | None:
+        """The current version with its counts and their layout."""
+        slot = self._slots.get((tps, contest))
+        if slot is None or slot.current is None or slot.counts is None:
+            return None
+        return slot.current, slot.layout, slot.counts
+
+    def layout(self, contest: Contest, dapil: str | None) -> Layout:
+        """The counts layout of sheets of ``contest`` in ``dapil`` (None: ppwp)."""
+        lay = self._layouts.get((contest, dapil))
+        if lay is None:
+            shape = self.shape
+            if contest is Contest.PPWP:
+                lay = Layout.of(contest, (t.number for t in shape.tickets))
+            else:
+                cands = shape.candidates.get(dapil or "", ())
+                if contest is Contest.DPD:
+                    lay = Layout.of(contest, (c.number for c in cands))
+                else:
+                    lay = Layout.of(contest, (p.number for p in shape.parties),
+                                    (c.number for c in cands))
+            self._layouts[contest, dapil] = lay
+        return lay
 
     def dpr_eligible(self) -> frozenset[int]:
         """DPR parties at or over 4 % of the national valid DPR vote so far."""
@@ -280,15 +345,17 @@ class Tally:
             raise NotFoundError("contest", str(contest),
                                 f"pemilihan {contest} tidak ada di TPS {tps}",
                                 f"contest {contest} is not held at TPS {tps}")
-        regions = tuple(self.aggregate(contest, code) for code in chain_of(tps))
         dapil_code = t.dapil.get(contest)
+        layout = self.layout(contest, dapil_code)
+        regions = tuple(self.aggregate(contest, code) for code in chain_of(tps))
+        for a in regions:
+            # DPD candidate numbers are per province: no national choices.
+            national_dpd = contest is Contest.DPD and a is regions[-1]
+            _size(a, layout, FIGURES if national_dpd else layout.region_width)
         dapil = self.dapil_aggregate(dapil_code) if dapil_code else None
-        extra = (dapil,) if dapil else ()
-        aggs = regions + extra
-        # DPD candidate numbers are per province: no national candidate list.
-        choice_aggs = regions[:-1] + extra if contest is Contest.DPD else aggs
-        cand_agg = dapil if contest.is_party_contest else None
-        slot = _Slot(aggs, choice_aggs, cand_agg)
+        if dapil is not None:
+            _size(dapil, layout, layout.width)
+        slot = _Slot(regions + ((dapil,) if dapil else ()), layout)
         self._slots[tps, contest] = slot
         return slot
 
@@ -299,15 +366,19 @@ class Tally:
                 f"versi di indeks {version.index} tidak urut (sudah sampai {self.as_of_index})",
                 f"version at index {version.index} is out of log order "
                 f"(already at {self.as_of_index})")
-        sheet = version.sheet
-        tps, contest = sheet.tps, sheet.contest
+        tps, contest = version.tps, version.contest
         slot = self._slots.get((tps, contest)) or self._slot(tps, contest)
+        counts = version.counts
+        if len(counts) != slot.layout.width:
+            raise StateError(
+                f"hitungan lembar {tps}/{contest} tidak sesuai tata letak surat suara",
+                f"the counts of sheet {tps}/{contest} do not fit its ballot's layout")
         key = version.key
         old = slot.current
         verdict = judge(None if old is None else VersionKey(old.rank, old.revision), key)
         entry = HistoryEntry(
             index=version.index, leaf_hash=version.leaf_hash, revision=key.revision,
-            rank=key.rank, signer=version.signer, role=version.role, reason=sheet.reason,
+            rank=key.rank, signer=version.signer, role=version.role, reason=version.reason,
             flagged=version.flagged, flags=version.flags, time=version.time,
             status=CURRENT, why="")
         self.as_of_index = version.index
@@ -327,22 +398,22 @@ class Tally:
                 a.tps_in += 1
         else:
             old.status, old.superseded_by = SUPERSEDED, version.index
-            old_sheet = slot.sheet
-            assert old_sheet is not None
+            old_counts = slot.counts
+            assert old_counts is not None
             if old.flagged:
                 for a in slot.aggs:
                     a.sheets_flagged -= 1
-                    a.flagged_votes -= old_sheet.totals.C
+                    a.flagged_votes -= old_counts[TOTAL]
             else:
-                _contribute(slot, old_sheet, -1)
+                _subtract(slot, old_counts)
                 counted_changed = True
         if version.flagged:
             for a in slot.aggs:
                 a.sheets_flagged += 1
-                a.flagged_votes += sheet.totals.C
+                a.flagged_votes += counts[TOTAL]
         else:
-            _contribute(slot, sheet, 1)
-        slot.current, slot.sheet = entry, sheet
+            _add(slot, counts)
+        slot.current, slot.counts = entry, array("i", counts)
         changed = False
         if contest is Contest.DPR and counted_changed:
             changed = self._update_eligible()
@@ -361,12 +432,13 @@ class Tally:
     # --- snapshots -------------------------------------------------------
     def snapshot(self) -> bytes:
         """The whole state as msgpack; :meth:`restore` with the same shape reads it."""
-        slots = [SlotState(tps, contest, slot.history, slot.sheet)
+        slots = [SlotState(tps, contest, slot.history,
+                           b"" if slot.counts is None else slot.counts.tobytes())
                  for (tps, contest), slot in self._slots.items()]
         return msgspec.msgpack.encode(Snapshot(
             SNAPSHOT_SCHEMA, self.shape.fingerprint, self.as_of_index,
-            [(c, code, a.state()) for (c, code), a in self._regions.items()],
-            [(code, a.state()) for code, a in self._dapils.items()], slots))
+            [(c, code, a.saved()) for (c, code), a in self._regions.items()],
+            [(code, a.saved()) for code, a in self._dapils.items()], slots))
 
     @classmethod
     def restore(cls, shape: Shape, data: bytes) -> Tally:
@@ -379,16 +451,28 @@ class Tally:
                              "the snapshot is not of this election")
         tally = cls(shape)
         tally.as_of_index = snap.as_of_index
-        tally._regions = {(c, code): Aggregate.from_state(s) for c, code, s in snap.regions}
-        tally._dapils = {code: Aggregate.from_state(s) for code, s in snap.dapils}
+        tally._regions = {(c, code): Aggregate.from_saved(s) for c, code, s in snap.regions}
+        tally._dapils = {code: Aggregate.from_saved(s) for code, s in snap.dapils}
         for s in snap.slots:
             slot = tally._slot(s.tps, s.contest)
             slot.history = list(s.history)
             slot.current = next((h for h in slot.history if h.status == CURRENT), None)
-            slot.sheet = s.sheet
+            if s.counts:
+                slot.counts = array("i")
+                slot.counts.frombytes(s.counts)
         if Contest.DPR in {c for c, _ in tally._regions}:
             tally._update_eligible()
         return tally
+
+
+def _size(a: Aggregate, layout: Layout, width: int) -> None:
+    """Give a new aggregate its layout; refuse a TPS whose ballot does not fit it."""
+    if a.layout is None:
+        a.layout = layout
+        a.counts.extend([0] * (width - len(a.counts)))
+    elif len(a.counts) != width or a.layout.choices != layout.choices:
+        raise StateError("surat suara TPS tidak cocok dengan agregat wilayahnya",
+                         "a TPS's ballot does not fit its region's aggregate")
 
 
 def dpr_eligible(national_party_totals: dict[int, int]) -> frozenset[int]:
@@ -405,16 +489,17 @@ class SlotState(msgspec.Struct, array_like=True):
     tps: str
     contest: Contest
     history: list[HistoryEntry]
-    sheet: Sheet | None
+    counts: bytes  # the current version's counts, array('i') in machine byte order
 
 
 class Snapshot(msgspec.Struct, array_like=True):
     schema: str
     shape: str
     as_of_index: int
-    regions: list[tuple[Contest, str, AggregateState]]
-    dapils: list[tuple[str, AggregateState]]
+    regions: list[tuple[Contest, str, SavedAggregate]]
+    dapils: list[tuple[str, SavedAggregate]]
     slots: list[SlotState]
 
 
-__all__ = ["Aggregate", "AggregateState", "Applied", "HistoryEntry", "Tally", "dpr_eligible"]
+__all__ = ["Aggregate", "AggregateState", "Applied", "HistoryEntry", "SavedAggregate", "Tally",
+           "dpr_eligible"]

@@ -94,7 +94,10 @@ def judge(current: VersionKey | None, new: VersionKey) -> Accept | Stale:
 
 
 class SheetVersion(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """One accepted sheet document as the tally sees it, in log order."""
+    """One accepted sheet document as the tally sees it, in log order.
+
+    The sheet itself is not kept: only what its history shows and its
+    ``counts`` (``saksi.tally.counts``), which is all the totals need."""
 
     index: int  # log index
     leaf_hash: str  # hex RFC 6962 leaf hash of the log entry
@@ -102,20 +105,18 @@ class SheetVersion(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     role: Role
     flagged: bool  # the sheet rules flagged it: kept, but not counted
     flags: tuple[str, ...]  # flag rule codes
-    sheet: Sheet
+    tps: str
+    contest: Contest
+    revision: int
+    reason: str | None
+    counts: list[int]  # the sheet's counts in its ballot's layout
     time: str = ""  # server time of acceptance (RFC 3339), informative only
 
-    @property
-    def tps(self) -> str:
-        return self.sheet.tps
-
-    @property
-    def contest(self) -> Contest:
-        return self.sheet.contest
-
-    @property
-    def revision(self) -> int:
-        return self.sheet.revision
+    @classmethod
+    def of(cls, sheet: Sheet, counts: list[int], *, index: int, leaf_hash: str, signer: str,
+           role: Role, flagged: bool, flags: tuple[str, ...], time: str = "") -> SheetVersion:
+        return cls(index, leaf_hash, signer, role, flagged, flags, sheet.tps, sheet.contest,
+                   sheet.revision, sheet.reason, counts, time)
 
     @property
     def rank(self) -> int:
@@ -123,7 +124,7 @@ class SheetVersion(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     @property
     def key(self) -> VersionKey:
-        return VersionKey(rank_of(self.role), self.sheet.revision)
+        return VersionKey(rank_of(self.role), self.revision)
 
 
 __all__ = [
