@@ -77,6 +77,10 @@ from saksi.tally.shape import NATIONAL, Shape, shape_from_election
 from saksi.tally.tally import Applied
 
 SNAPSHOT_SECONDS = 10.0
+# A snapshot holds the whole tally: at national scale it takes seconds. Space
+# them so that taking them costs at most 1/SNAPSHOT_SHARE of the sequencer's
+# time (and at least SNAPSHOT_SECONDS apart).
+SNAPSHOT_SHARE = 20
 CATCH_UP_CHUNK = 2000
 # Rendered documents kept until a batch changes them: the national and
 # province documents every reader asks for stay hot; village and TPS pages
@@ -143,6 +147,7 @@ class Sequencer:
         self.shape = shape
         self.tally = tally
         self._last_snapshot = time.monotonic()
+        self._snapshot_cost = 0.0  # seconds the last snapshot took
         self._documents = DocumentCache(DOCUMENT_CACHE_BYTES)
         self._render_cache = RenderCache()
 
@@ -379,9 +384,12 @@ class Sequencer:
                             if x.status == "current" and x.previous is not None]
         if applied:
             self._documents.discard(touched_docs(applied, self.shape))
-        if time.monotonic() - self._last_snapshot > SNAPSHOT_SECONDS:
+        now = time.monotonic()
+        if now - self._last_snapshot > max(SNAPSHOT_SECONDS,
+                                           SNAPSHOT_SHARE * self._snapshot_cost):
             batch.snapshot = self.tally.snapshot()
             self._last_snapshot = time.monotonic()
+            self._snapshot_cost = self._last_snapshot - now
         self.store.commit(batch)
 
     def _key_changes(self, a: _Accepted, batch: Batch) -> None:
