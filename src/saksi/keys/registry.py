@@ -6,14 +6,20 @@ log index, and answers whether a sheet envelope is acceptable at a given log
 position (``check_sheet``). A key certified at index ``c`` and revoked at
 index ``r`` signs acceptably at positions ``c < i < r``. Revoking an authority
 does not undo what it validly did before (see docs/adr/0001-trust-chain.md).
+
+A service restarting on a long log need not replay it: ``Registry.restore``
+rebuilds the same registry from the index the service keeps of that log
+(one row per enrolled device, plus the few other control entries).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
+import msgspec
 import nacl.bindings
 import nacl.exceptions
 
@@ -135,8 +141,13 @@ def _verdict(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class KeyRecord:
+class KeyRecord(msgspec.Struct, frozen=True, gc=False):
+    """One key and where it came from. A frozen struct rather than a
+    dataclass: a national registry holds ~830,000 of them, and a struct is
+    built several times faster, is smaller, and (holding only strings,
+    bytes and ints, so never part of a cycle) is left alone by the cyclic
+    garbage collector."""
+
     keyid: str
     public_key: bytes
     role: Role
@@ -144,6 +155,37 @@ class KeyRecord:
     name: str
     valid_from: int  # log index of the document that introduced the key
     issuer: str | None  # key id of the signer of that document (None: root)
+
+
+DeviceRow = tuple[int, str, bytes, str, str | None]
+"""A device key as the service's index keeps it: (log index of its
+enrolment, key id, public key, TPS code, key id of the enrolment's signer or
+None where the chain implies it; see ``Registry.restore``)."""
+
+
+class TrustIndex(Protocol):
+    """What ``Registry.restore`` reads: an index of the control entries below
+    some log position (``saksi.store.base.TrustRows``)."""
+
+    @property
+    def control(self) -> Iterable[tuple[int, bytes | Envelope]]:
+        """(index, entry) of every control entry but the enrolments, in log order."""
+        ...
+
+    @property
+    def devices(self) -> Iterable[DeviceRow]:
+        """The device keys the enrolments introduced, in log order."""
+        ...
+
+    @property
+    def enrolments(self) -> int:
+        """How many enrolment entries the indexed part of the log holds."""
+        ...
+
+    @property
+    def enrolment_index_sum(self) -> int:
+        """The sum of their log indices."""
+        ...
 
 
 def _contains(scope: str, code: str) -> bool:
@@ -171,6 +213,112 @@ class Registry:
         self.last_index = -1
         self._keys: dict[str, KeyRecord] = {}
         self._revoked: dict[str, int] = {}
+
+    @classmethod
+    def restore(cls, root_key: bytes | None, index: TrustIndex) -> Registry:
+        """The registry a replay of a log's control entries would build, from
+        the service's index of that log instead of the log itself.
+
+        ``index.control`` is every control entry *except* the enrolments (the
+        manifest, authority certificates, revocations: a few thousand at
+        national scale), in log order. They are observed exactly as in a
+        replay (``verify=False``), so the manifest, the authorities' names and
+        issuers and every revocation are the log's own. ``index.devices`` are
+        the keys the enrolments introduced (one per TPS, hundreds of
+        thousands), in log order; each is admitted only as its enrolment was,
+        at its index: signed by a kab/kota authority valid there whose region
+        holds the TPS, and a key not seen before. A row need not name that
+        signer where the region had one kab/kota authority valid at the
+        index: the chain leaves no other choice.
+
+        The rows are trusted for what they alone carry (the enrolment's key
+        and TPS, and that its signature was checked), as a replay with
+        ``verify=False`` trusts the log: they were written by the writer that
+        accepted the entry, in the same transaction. Not even the key id is
+        re-derived from the public key: hashing ~830,000 keys costs nearly as
+        much as the rest of the restore, and a row forged whole would pass it
+        anyway; a replay of the log (every auditor's) refuses whatever such a
+        row let in.
+
+        Raises :class:`StateError` when the rows cannot be what the log's
+        entries introduced (out of order, a device the chain refuses, an
+        enrolment count or index sum that differs): the caller then replays
+        the log, which decides.
+        """
+        registry = cls(root_key)
+        keys, revoked = registry._keys, registry._revoked
+        # kab/kota region → its authorities' key ids, for rows naming no signer.
+        kabkota: dict[str, list[str]] = {}
+        pending = iter(index.control)
+        waiting = next(pending, None)
+        # The loop below runs once per TPS: the rare control entries are taken
+        # in only when a row passes the next one, and everything read per row
+        # is a local.
+        next_control = _NEVER if waiting is None else waiting[0]
+        last, ready = -1, False
+        admitted = position_sum = 0
+        for at, keyid, public_key, tps, named in index.devices:
+            if at >= next_control:
+                registry.last_index = last
+                while waiting is not None and waiting[0] < at:
+                    registry._observe_indexed(waiting[0], waiting[1], kabkota)
+                    waiting = next(pending, None)
+                next_control = _NEVER if waiting is None else waiting[0]
+                last, ready = registry.last_index, registry.manifest is not None
+            if at <= last or at == next_control:
+                raise _unrestorable(at, "urutan atau posisi ganda", "out of order or shared")
+            if named is not None:
+                signer = named
+            else:
+                # A kab/kota scope is its 4-character code, the TPS code's prefix.
+                candidates = kabkota.get(tps[:4])
+                if candidates is not None and len(candidates) == 1:
+                    signer = candidates[0]
+                else:
+                    signer = _implied_signer(at, candidates, revoked)
+            # The checks of an enrolment in _check_control, on the row. (An
+            # issuer's scope is never "0": a kab/kota scope has 4 characters.)
+            issuer = keys.get(signer)
+            if (not ready or issuer is None or issuer.role is not Role.KABKOTA
+                    or issuer.valid_from >= at or not tps.startswith(issuer.scope)):
+                raise _unrestorable(at, "penanda tangan tidak berwenang",
+                                    "signer not an authority for it there")
+            issuer_revoked = revoked.get(signer)
+            if issuer_revoked is not None and issuer_revoked <= at:
+                raise _unrestorable(at, "penanda tangan sudah dicabut", "signer revoked")
+            # issuer.keyid, not the row's string: a few hundred authority ids
+            # shared by every device rather than one copy per device.
+            record = KeyRecord(keyid, public_key, Role.DEVICE, tps, tps, at, issuer.keyid)
+            if keys.setdefault(keyid, record) is not record:
+                raise _unrestorable(at, "kunci ganda", "duplicate key")
+            last = at
+            admitted += 1
+            position_sum += at
+        registry.last_index = last
+        while waiting is not None:
+            registry._observe_indexed(waiting[0], waiting[1], kabkota)
+            waiting = next(pending, None)
+        # Every enrolment entry introduced one device key: the rows must sit
+        # at those positions (count and sum of indices: cheap, and off as soon
+        # as a row is missing, extra or misplaced).
+        if (admitted, position_sum) != (index.enrolments, index.enrolment_index_sum):
+            raise StateError(
+                f"indeks memuat {admitted} kunci perangkat (jumlah indeks {position_sum}) "
+                f"untuk {index.enrolments} entri pendaftaran "
+                f"(jumlah indeks {index.enrolment_index_sum})",
+                f"the index holds {admitted} device keys (index sum {position_sum}) for "
+                f"{index.enrolments} enrolment entries (index sum {index.enrolment_index_sum})")
+        return registry
+
+    def _observe_indexed(self, index: int, entry: bytes | Envelope,
+                         kabkota: dict[str, list[str]]) -> None:
+        """``observe`` for ``restore``, noting each kab/kota authority added."""
+        size = len(self._keys)
+        self.observe(index, entry, verify=False)
+        if len(self._keys) > size:
+            added = next(reversed(self._keys.values()))
+            if added.role is Role.KABKOTA:
+                kabkota.setdefault(added.scope, []).append(added.keyid)
 
     # --- queries -------------------------------------------------------
     def key(self, keyid: str) -> KeyRecord | None:
@@ -403,3 +551,21 @@ class Registry:
             scope=submitter.scope,
             cosigners=tuple(r.keyid for r in cosigners),
         )
+
+
+_NEVER = 2**63  # past any log index
+
+
+def _implied_signer(at: int, candidates: list[str] | None, revoked: dict[str, int]) -> str:
+    """The one kab/kota authority of a region valid at ``at`` (the rows of a
+    region that ever had two are read with their signer named)."""
+    valid = [k for k in candidates or () if revoked.get(k, _NEVER) > at]
+    if len(valid) != 1:
+        raise _unrestorable(at, "penanda tangan tidak disebut", "signer not named")
+    return valid[0]
+
+
+def _unrestorable(index: int, why_id: str, why_en: str) -> StateError:
+    return StateError(
+        f"kunci perangkat pada indeks log {index} tidak sesuai rantai kepercayaan ({why_id})",
+        f"the device key at log index {index} does not fit the trust chain ({why_en})")
