@@ -5,12 +5,25 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tally_support import PARTIES, TPS_CODES, ballot, sheet_for, small_shape
+from tally_support import (
+    CANDIDATES,
+    DAPILS,
+    PARTIES,
+    REGIONS,
+    TICKETS,
+    TPS_CODES,
+    ballot,
+    sheet_for,
+    small_shape,
+    tps_shapes,
+    version,
+)
 
-from saksi.election.model import Contest
+from saksi.election.model import Candidate, Contest
 from saksi.errors import StateError
 from saksi.sheets.model import Entry, PartyVotes, Sheet, Votes
 from saksi.tally.counts import FIGURES, Layout, ballot_layout, counts_of
+from saksi.tally.shape import NATIONAL, Shape
 from saksi.tally.tally import Tally
 
 SHAPE = small_shape()
@@ -82,3 +95,20 @@ def test_a_number_off_the_ballot_has_no_place() -> None:
                    "votes": Votes(parties=(stray, *dpr.votes.parties[1:]))})
     with pytest.raises(StateError):
         counts_of(bad, _layout(code, Contest.DPR))
+
+
+def test_provinces_with_dpd_lists_of_different_lengths_share_the_national_figures() -> None:
+    longer = {**CANDIDATES, "dpd-32": tuple(
+        Candidate("dpd-32", None, n, f"DPD 32 {n}", "LP"[n % 2]) for n in range(1, 10))}
+    shape = Shape.build(regions=REGIONS, tps=tps_shapes(), dapils=DAPILS, candidates=longer,
+                        tickets=TICKETS, parties=PARTIES)
+    tally = Tally(shape)
+    totals = 0
+    for index, code in enumerate(("3171011001001", "3273011001001", "3274011001001"), 1):
+        sheet = sheet_for(shape, code, Contest.DPD, index)
+        tally.apply(version(index, sheet, shape=shape))
+        totals += sheet.totals.C
+    assert tally.aggregate(Contest.DPD, NATIONAL).total == totals
+    assert max(tally.aggregate(Contest.DPD, "32").choices) <= 9
+    assert max(tally.aggregate(Contest.DPD, "31").choices) <= 6
+    assert Tally.restore(shape, tally.snapshot()).snapshot() == tally.snapshot()

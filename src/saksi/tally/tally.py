@@ -470,7 +470,9 @@ def _size(a: Aggregate, layout: Layout, width: int) -> None:
     if a.layout is None:
         a.layout = layout
         a.counts.extend([0] * (width - len(a.counts)))
-    elif len(a.counts) != width or a.layout.choices != layout.choices:
+    elif len(a.counts) != width or (width > FIGURES and a.layout.choices != layout.choices):
+        # (Only the six figures — the national DPD aggregate — fit every
+        # province's list.)
         raise StateError("surat suara TPS tidak cocok dengan agregat wilayahnya",
                          "a TPS's ballot does not fit its region's aggregate")
 
