@@ -182,6 +182,9 @@ class Sequencer:
             tally = cls._restore_tally(store, shape, applied)
             seq = cls(directory, election, log, store, registry=registry, shape=shape, tally=tally)
             seq._catch_up(applied)
+            # Opening a national election takes a while: the next snapshot is
+            # due a full interval after it, not at the first batch.
+            seq._last_snapshot = time.monotonic()
         except BaseException:
             store.close()
             log.close()
