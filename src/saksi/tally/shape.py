@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from saksi.election.model import (
     DKI_JAKARTA,
@@ -41,13 +41,18 @@ def chain_of(tps_code: str) -> tuple[str, str, str, str, str]:
     return (tps_code[:10], tps_code[:6], tps_code[:4], tps_code[:2], NATIONAL)
 
 
+_OVERSEAS_CONTESTS = (Contest.PPWP, Contest.DPR, Contest.DPD)
+_JAKARTA_CONTESTS = (Contest.PPWP, Contest.DPR, Contest.DPD, Contest.DPRD_PROV)
+_ALL_CONTESTS = tuple(Contest)
+
+
 def contests_held(tps_code: str) -> tuple[Contest, ...]:
     """Five contests; four in DKI Jakarta (no DPRD kab/kota); three abroad."""
     if tps_code.startswith(OVERSEAS_PROVINCE):
-        return (Contest.PPWP, Contest.DPR, Contest.DPD)
+        return _OVERSEAS_CONTESTS
     if tps_code.startswith(DKI_JAKARTA):
-        return (Contest.PPWP, Contest.DPR, Contest.DPD, Contest.DPRD_PROV)
-    return tuple(Contest)
+        return _JAKARTA_CONTESTS
+    return _ALL_CONTESTS
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,25 +105,50 @@ class Shape:
                                      f"the parent of region {r.code} is missing")
                 children.setdefault(r.parent, []).append(r.code)
         by_desa: dict[str, list[str]] = {}
-        expected: dict[tuple[Contest, str], int] = {}
+        # Counted per (contest, desa), then rolled up the chain: a few million
+        # dict updates fewer for a national election.
+        per_desa: dict[tuple[Contest, str], int] = {}
+        per_pair: dict[tuple[str, tuple[Contest, ...], int], list[Any]] = {}
         expected_dapil: dict[str, int] = {}
         for t in sorted(tps, key=lambda t: t.code):
-            for code in chain_of(t.code):
-                if code not in region_map:
-                    raise StateError(f"wilayah {code} dari TPS {t.code} tidak ada",
-                                     f"region {code} of TPS {t.code} is missing")
-            for contest in t.contests:
-                if contest is not Contest.PPWP:
-                    dapil = t.dapil.get(contest)
-                    if dapil is None or dapil not in dapil_map \
-                            or dapil_map[dapil].contest is not contest:
-                        raise StateError(f"TPS {t.code} tanpa dapil {contest}",
-                                         f"TPS {t.code} has no {contest} dapil")
-                    expected_dapil[dapil] = expected_dapil.get(dapil, 0) + 1
-                for key in chain_of(t.code):
-                    expected[contest, key] = expected.get((contest, key), 0) + 1
+            desa = t.code[:10]
+            members = by_desa.get(desa)
+            if members is None:
+                for code in chain_of(t.code):
+                    if code not in region_map:
+                        raise StateError(f"wilayah {code} dari TPS {t.code} tidak ada",
+                                         f"region {code} of TPS {t.code} is missing")
+                members = by_desa[desa] = []
+            # TPS of a desa usually share one (contests, dapil) pair: check
+            # and count each distinct pair once per desa (ids are stable
+            # while every TPS is alive, as they are here).
+            pair = (desa, t.contests, id(t.dapil))
+            seen = per_pair.get(pair)
+            if seen is None:
+                for contest in t.contests:
+                    if contest is not Contest.PPWP:
+                        dapil = t.dapil.get(contest)
+                        if dapil is None or dapil not in dapil_map \
+                                or dapil_map[dapil].contest is not contest:
+                            raise StateError(f"TPS {t.code} tanpa dapil {contest}",
+                                             f"TPS {t.code} has no {contest} dapil")
+                per_pair[pair] = [t, 1]
+            else:
+                seen[1] += 1
             tps_map[t.code] = t
-            by_desa.setdefault(t.code[:10], []).append(t.code)
+            members.append(t.code)
+        for (desa, contests, _), (t, n) in per_pair.items():
+            for contest in contests:
+                if contest is not Contest.PPWP:
+                    dapil = t.dapil[contest]
+                    expected_dapil[dapil] = expected_dapil.get(dapil, 0) + n
+                key = (contest, desa)
+                per_desa[key] = per_desa.get(key, 0) + n
+        expected: dict[tuple[Contest, str], int] = {}
+        for (contest, desa), n in per_desa.items():
+            for code in chain_of(desa):
+                key = (contest, code)
+                expected[key] = expected.get(key, 0) + n
         shape = cls(region_map, tps_map, dapil_map,
                     {d: tuple(candidates.get(d, ())) for d in dapil_map},
                     tuple(sorted(tickets, key=lambda t: t.number)),
@@ -131,9 +161,14 @@ class Shape:
     def _digest(self) -> str:
         # Enough to refuse restoring a snapshot onto a different election.
         h = hashlib.sha256(b"saksi/tally-shape/v1\n")
+        # The "contests|dapil" text of a TPS, once per shared mapping.
+        tails: dict[tuple[tuple[Contest, ...], int], str] = {}
         for t in self.tps.values():
-            dapil = ",".join(f"{c}={d}" for c, d in sorted(t.dapil.items()))
-            h.update(f"{t.code}|{t.dpt}|{','.join(t.contests)}|{dapil}\n".encode())
+            tail = tails.get((t.contests, id(t.dapil)))
+            if tail is None:
+                dapil = ",".join(f"{c}={d}" for c, d in sorted(t.dapil.items()))
+                tail = tails[t.contests, id(t.dapil)] = f"{','.join(t.contests)}|{dapil}\n"
+            h.update(f"{t.code}|{t.dpt}|{tail}".encode())
         for d in sorted(self.dapils.values(), key=lambda d: d.code):
             h.update(f"{d.code}|{d.contest}|{d.seats}\n".encode())
         return h.hexdigest()
@@ -205,19 +240,24 @@ def shape_from_election(election: Election) -> Shape:
             for r in d.regions:
                 by_region[contest, r] = d.code
     tps: list[TpsShape] = []
+    # Every TPS of a desa holds the same contests in the same dapil: one
+    # mapping per desa, shared.
+    of_desa: dict[str, dict[Contest, str]] = {}
     for t in election.iter_tps():
         contests = contests_held(t.code)
         desa = t.code[:10]
-        ancestry = (desa, desa[:6], desa[:4], desa[:2])
-        dapil: dict[Contest, str] = {}
-        for contest in contests:
-            if contest is Contest.PPWP:
-                continue
-            for code in ancestry:  # the deepest region named by a dapil wins
-                found = by_region.get((contest, code))
-                if found is not None:
-                    dapil[contest] = found
-                    break
+        dapil = of_desa.get(desa)
+        if dapil is None:
+            dapil = of_desa[desa] = {}
+            ancestry = (desa, desa[:6], desa[:4], desa[:2])
+            for contest in contests:
+                if contest is Contest.PPWP:
+                    continue
+                for code in ancestry:  # the deepest region named by a dapil wins
+                    found = by_region.get((contest, code))
+                    if found is not None:
+                        dapil[contest] = found
+                        break
         tps.append(TpsShape(t.code, t.name, t.dpt, contests, dapil))
     return Shape.build(regions=regions, tps=tps, dapils=dapils, candidates=candidates,
                        tickets=election.tickets, parties=election.parties)
