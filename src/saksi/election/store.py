@@ -10,7 +10,6 @@ again.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import hashlib
 import sqlite3
@@ -47,6 +46,9 @@ NATIONAL = Region("0", "INDONESIA", Level.NASIONAL, "")
 TPS_CACHE = 32_768
 DAPIL_OF_CACHE = 65_536
 BALLOT_CACHE = 4_096
+# Ballots by (TPS, contest): a sheet's checks and its counts ask for the same
+# ballot within moments, so a short memory suffices at any scale.
+TPS_BALLOT_CACHE = 16_384
 DPD_PARTY = 0  # candidates.party for DPD individuals
 
 SCHEMA_SQL = """
@@ -165,13 +167,18 @@ def count_index(conn: sqlite3.Connection, root: str) -> dict[str, int]:
     return counts
 
 
+_OVERSEAS_CONTESTS = (Contest.PPWP, Contest.DPR, Contest.DPD)
+_JAKARTA_CONTESTS = (Contest.PPWP, Contest.DPR, Contest.DPD, Contest.DPRD_PROV)
+_ALL_CONTESTS = tuple(Contest)
+
+
 def contests_for(tps_code: str) -> tuple[Contest, ...]:
     """The contests held at a TPS: four in DKI Jakarta, three abroad."""
     if tps_code.startswith(OVERSEAS_PROVINCE):
-        return (Contest.PPWP, Contest.DPR, Contest.DPD)
+        return _OVERSEAS_CONTESTS
     if tps_code.startswith(DKI_JAKARTA):
-        return (Contest.PPWP, Contest.DPR, Contest.DPD, Contest.DPRD_PROV)
-    return tuple(Contest)
+        return _JAKARTA_CONTESTS
+    return _ALL_CONTESTS
 
 
 class Election:
@@ -196,6 +203,8 @@ class Election:
         self._dapil_code_cached = functools.lru_cache(maxsize=DAPIL_OF_CACHE)(
             self._load_dapil_code)
         self._ballot_cached = functools.lru_cache(maxsize=BALLOT_CACHE)(self._load_ballot)
+        self._tps_ballot_cached = functools.lru_cache(maxsize=TPS_BALLOT_CACHE)(
+            self._tps_ballot)
 
     @classmethod
     def open(cls, directory: Path) -> Election:
@@ -230,12 +239,13 @@ class Election:
 
     # --- TPS -------------------------------------------------------------
     def tps(self, code: str) -> Tps:
-        if not isinstance(code, str) or not is_code(code, Level.TPS):
-            raise InputError("tps", code, "kode TPS harus 13 karakter",
-                             "a TPS code has 13 characters")
-        return self._tps_cached(code)
+        if not isinstance(code, str):
+            raise _bad_tps_code(code)
+        return self._tps_cached(code)  # checks the code on a miss: a cached one is valid
 
     def _load_tps(self, code: str) -> Tps:
+        if not is_code(code, Level.TPS):
+            raise _bad_tps_code(code)
         rows = self._query("SELECT code, name, dpt_l, dpt_p FROM tps WHERE code = ?", (code,))
         if not rows:
             raise NotFoundError("tps", code, "TPS tidak ada dalam pemilu ini",
@@ -348,12 +358,21 @@ class Election:
                     "ORDER BY party, number", (dapil_code,))]
 
     def ballot(self, tps_code: str, contest: Contest) -> Ballot:
-        contest = Contest(contest)
+        if type(contest) is not Contest:
+            contest = Contest(contest)
+        if type(tps_code) is not str:  # not a cache key: let ``tps`` refuse it
+            return self._tps_ballot(tps_code, contest)
+        return self._tps_ballot_cached(tps_code, contest)
+
+    def _tps_ballot(self, tps_code: str, contest: Contest) -> Ballot:
         dapil = self.dapil_of(tps_code, contest)
         if dapil is None:
             return Ballot(tps_code, contest, None, tickets=self.tickets)
-        # Everything but ``tps`` depends on the dapil alone: build it once per dapil.
-        return dataclasses.replace(self._ballot_cached(contest, dapil.code), tps=tps_code)
+        # Everything but ``tps`` depends on the dapil alone: build it once per dapil
+        # and share its lists (``dataclasses.replace`` without its per-call introspection).
+        shared = self._ballot_cached(contest, dapil.code)
+        return Ballot(tps_code, shared.contest, shared.dapil, tickets=shared.tickets,
+                      parties=shared.parties, candidates=shared.candidates)
 
     def _load_ballot(self, contest: Contest, dapil_code: str) -> Ballot:
         dapil = self._dapil(dapil_code)
@@ -382,6 +401,10 @@ class Election:
                                     ("dapil", "seats", "parties", "candidates")}
                          for ct in Contest},
         }
+
+
+def _bad_tps_code(code: object) -> InputError:
+    return InputError("tps", code, "kode TPS harus 13 karakter", "a TPS code has 13 characters")
 
 
 def region_rows(names: dict[str, str], codes: Iterable[str]) -> Iterator[tuple[str, str, str, str]]:

@@ -11,6 +11,7 @@ for every accepted ``b``; see docs/envelope-format.md.
 
 from __future__ import annotations
 
+import binascii
 import re
 from collections.abc import Iterable
 
@@ -74,6 +75,24 @@ class Envelope(
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(Envelope)
 
+# The canonical spelling is one rigid template: base64, lower-case hex and the
+# known payload types never need a JSON escape. ``_decode_template`` reads that
+# template without building JSON objects or re-encoding the payload; anything
+# else goes to the full decoder, which also names what is wrong.
+_HEAD = b'{"payload":"'
+_TYPE_KEY = b'","payloadType":"'
+_SIGNATURES_KEY = b'","signatures":['
+_TAIL = b"]}"
+# 64 bytes are 86 base64 digits and "==": the last digit carries 2 bits and its
+# 4 pad bits must be zero in the canonical spelling, so it is one of A, Q, g, w.
+_SIGNATURE = rb'\{"keyid":"([0-9a-f]{64})","sig":"([A-Za-z0-9+/]{85}[AQgw]==)"\}'
+_ONE_SIGNATURE = re.compile(_SIGNATURE)
+_SIGNATURE_LIST = re.compile(_SIGNATURE + rb"(?:," + _SIGNATURE + rb")*")
+_TYPE_OF = {t.encode(): t for t in PAYLOAD_TYPES}
+# A JSON string of standard base64: msgspec refuses characters outside the
+# alphabet and misplaced padding, but (like binascii) not non-zero pad bits.
+_base64 = msgspec.json.Decoder(bytes)
+
 
 def pae(payload_type: str, payload: bytes) -> bytes:
     """DSSE v1 pre-authentication encoding: what every signature covers."""
@@ -96,6 +115,9 @@ def decode(data: bytes) -> Envelope:
             f"amplop melebihi {MAX_ENVELOPE_BYTES} bita",
             f"envelope exceeds {MAX_ENVELOPE_BYTES} bytes",
         )
+    envelope = _decode_template(data)
+    if envelope is not None:
+        return envelope
     try:
         envelope = _decoder.decode(data)
     except (msgspec.DecodeError, ValueError) as exc:  # ValueError: invalid UTF-8
@@ -110,6 +132,40 @@ def decode(data: bytes) -> Envelope:
         )
     _check(envelope, data)
     return envelope
+
+
+def _decode_template(data: bytes) -> Envelope | None:
+    """The envelope if ``data`` is exactly the canonical spelling of a valid one
+    (what ``decode`` would return), else None. Never raises."""
+    if type(data) is not bytes or not data.startswith(_HEAD) or not data.endswith(_TAIL):
+        return None
+    end = data.find(b'"', len(_HEAD))  # base64 holds no quote: the payload ends here
+    if end < 0 or data.find(b"\\", len(_HEAD), end) >= 0 or not data.startswith(_TYPE_KEY, end):
+        return None
+    start_type = end + len(_TYPE_KEY)
+    end_type = data.find(_SIGNATURES_KEY, start_type)
+    payload_type = _TYPE_OF.get(data[start_type:end_type]) if end_type >= 0 else None
+    if payload_type is None:
+        return None
+    listed = data[end_type + len(_SIGNATURES_KEY):-len(_TAIL)]
+    one = _ONE_SIGNATURE.fullmatch(listed)
+    if one is not None:
+        found = [(one[1], one[2])]
+    elif _SIGNATURE_LIST.fullmatch(listed):
+        found = _ONE_SIGNATURE.findall(listed)
+    else:
+        return None
+    if len(found) > MAX_SIGNATURES or len({keyid for keyid, _ in found}) != len(found):
+        return None
+    try:  # the quotes around the base64 make it a JSON string
+        payload = _base64.decode(memoryview(data)[len(_HEAD) - 1:end + 1])
+    except msgspec.DecodeError:
+        return None
+    tail = len(payload) % 3
+    if tail and binascii.b2a_base64(payload[-tail:], newline=False) != data[end - 4:end]:
+        return None  # non-zero pad bits
+    signatures = [Signature(keyid.decode(), binascii.a2b_base64(sig)) for keyid, sig in found]
+    return Envelope(payload, payload_type, tuple(signatures))
 
 
 def _check(envelope: Envelope, data: bytes) -> None:

@@ -7,6 +7,10 @@ Field names follow form C.Hasil (``docs/sheet-format.md``): section I is
 Every ``Sheet`` is normalised on construction — entries sorted by ballot
 number and ``reason`` in Unicode NFC — so that one sheet has exactly one
 canonical encoding whichever way it was built.
+
+The structs are frozen and hold only numbers, text and tuples of one another,
+so they can form no reference cycle: ``gc=False`` keeps the hundred or so
+structs of a decoded party sheet out of the cycle collector's way.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ PartyBlocks = Annotated[tuple["PartyVotes", ...], msgspec.Meta(max_length=MAX_EN
 _E = TypeVar("_E", "Entry", "PartyVotes")
 
 
-class LPJ(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+class LPJ(msgspec.Struct, frozen=True, forbid_unknown_fields=True, gc=False):
     """One row split by sex: L (male), P (female), J (total)."""
 
     L: Count
@@ -51,7 +55,7 @@ class LPJ(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     J: Count
 
 
-class Voters(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+class Voters(msgspec.Struct, frozen=True, forbid_unknown_fields=True, gc=False):
     """Section I."""
 
     A: LPJ
@@ -61,7 +65,7 @@ class Voters(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     B4: LPJ
 
 
-class Ballots(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+class Ballots(msgspec.Struct, frozen=True, forbid_unknown_fields=True, gc=False):
     """Section II: ballot papers, numbered as on the form."""
 
     received: Count = msgspec.field(name="1")
@@ -70,14 +74,14 @@ class Ballots(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     unused: Count = msgspec.field(name="4")
 
 
-class Entry(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+class Entry(msgspec.Struct, frozen=True, forbid_unknown_fields=True, gc=False):
     """Votes of one presidential ticket, DPD candidate or party candidate."""
 
     number: Number
     votes: Count
 
 
-class PartyVotes(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+class PartyVotes(msgspec.Struct, frozen=True, forbid_unknown_fields=True, gc=False):
     """One party's block in a party contest."""
 
     number: Number
@@ -86,12 +90,21 @@ class PartyVotes(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     total: Count  # party_votes + all its candidates' votes
 
     def __post_init__(self) -> None:
-        candidates = _by_number(self.candidates)
-        if candidates is not self.candidates:
-            msgspec.structs.force_setattr(self, "candidates", candidates)
+        # The first pass of ``_by_number``, inline: this runs for every block of
+        # every party sheet decoded, and nearly always finds it in ballot order.
+        previous = 0
+        for e in self.candidates:
+            if e.number <= previous:
+                break
+            previous = e.number
+        else:
+            if type(self.candidates) is tuple:
+                return
+        msgspec.structs.force_setattr(self, "candidates", _by_number(self.candidates))
 
 
-class Votes(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
+class Votes(msgspec.Struct, frozen=True, forbid_unknown_fields=True, gc=False,
+           omit_defaults=True):
     """Section IV. Exactly one list is used, according to the contest."""
 
     tickets: Entries = ()
@@ -109,7 +122,7 @@ class Votes(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaul
                 msgspec.structs.force_setattr(self, name, ())
 
 
-class Totals(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+class Totals(msgspec.Struct, frozen=True, forbid_unknown_fields=True, gc=False):
     """Section V: A valid, B invalid, C all votes."""
 
     A: Count
@@ -117,7 +130,8 @@ class Totals(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     C: Count
 
 
-class Sheet(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
+class Sheet(msgspec.Struct, frozen=True, forbid_unknown_fields=True, gc=False,
+           omit_defaults=True):
     """One contest's C.Hasil at one TPS, as signed by its KPPS device."""
 
     schema: SchemaName
