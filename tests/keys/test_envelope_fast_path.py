@@ -24,7 +24,8 @@ keyids = st.text("0123456789abcdef", min_size=64, max_size=64)
 signatures = st.builds(Signature, keyid=keyids, sig=st.binary(min_size=64, max_size=64))
 envelopes = st.builds(
     Envelope,
-    payload=st.binary(max_size=3000),
+    # small ones go straight to the full decoder, large ones are read from the template
+    payload=st.binary(max_size=300) | st.binary(min_size=env._TEMPLATE_FROM, max_size=6000),
     payload_type=st.sampled_from(sorted(env.PAYLOAD_TYPES)),
     signatures=st.lists(signatures, min_size=1, max_size=env.MAX_SIGNATURES,
                         unique_by=lambda s: s.keyid).map(tuple),
