@@ -53,10 +53,16 @@ class Layout:
     party: bool = False  # party contest: party-only votes and candidates follow
 
     @classmethod
-    def of(cls, contest: Contest, choices: Iterable[int], candidates: Iterable[int] = ()
-           ) -> Layout:
-        party = contest.is_party_contest
-        return cls(max(choices, default=0), max(candidates, default=0) if party else 0, party)
+    def of(cls, contest: Contest, *, tickets: Iterable[int], candidates: Iterable[int],
+           parties: Iterable[int]) -> Layout:
+        """The layout rule, one for the worker (from a ballot) and the tally
+        (from the shape): ``candidates`` are the numbers on the dapil's lists
+        (DPD: the province's list), ``parties`` every party of the election."""
+        if contest is Contest.PPWP:
+            return cls(max(tickets, default=0))
+        if contest is Contest.DPD:
+            return cls(max(candidates, default=0))
+        return cls(max(parties, default=0), max(candidates, default=0), True)
 
     @property
     def region_width(self) -> int:
@@ -95,13 +101,11 @@ def _nonzero(counts: list[int], start: int, n: int) -> dict[int, int]:
 def ballot_layout(ballot: Ballot, party_numbers: Iterable[int]) -> Layout:
     """The layout of sheets of ``ballot``; ``party_numbers``: every party of
     the election (party contests share one party numbering nationwide)."""
-    c = ballot.contest
-    if c is Contest.PPWP:
-        return Layout.of(c, (t.number for t in ballot.tickets))
-    if c is Contest.DPD:
-        return Layout.of(c, (x.number for x in ballot.candidates))
-    return Layout.of(c, party_numbers,
-                     (x.number for p in ballot.parties for x in p.candidates))
+    return Layout.of(
+        ballot.contest, tickets=(t.number for t in ballot.tickets),
+        candidates=(x.number for x in (*ballot.candidates,
+                                        *(c for p in ballot.parties for c in p.candidates))),
+        parties=party_numbers)
 
 
 def counts_of(sheet: Sheet, layout: Layout) -> list[int]:

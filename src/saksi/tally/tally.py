@@ -319,16 +319,10 @@ class Tally:
         lay = self._layouts.get((contest, dapil))
         if lay is None:
             shape = self.shape
-            if contest is Contest.PPWP:
-                lay = Layout.of(contest, (t.number for t in shape.tickets))
-            else:
-                cands = shape.candidates.get(dapil or "", ())
-                if contest is Contest.DPD:
-                    lay = Layout.of(contest, (c.number for c in cands))
-                else:
-                    lay = Layout.of(contest, (p.number for p in shape.parties),
-                                    (c.number for c in cands))
-            self._layouts[contest, dapil] = lay
+            lay = self._layouts[contest, dapil] = Layout.of(
+                contest, tickets=(t.number for t in shape.tickets),
+                candidates=(c.number for c in shape.candidates.get(dapil or "", ())),
+                parties=(p.number for p in shape.parties))
         return lay
 
     def dpr_eligible(self) -> frozenset[int]:
