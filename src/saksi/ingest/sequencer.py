@@ -81,6 +81,13 @@ SNAPSHOT_SECONDS = 10.0
 # them so that taking them costs at most 1/SNAPSHOT_SHARE of the sequencer's
 # time (and at least SNAPSHOT_SECONDS apart).
 SNAPSHOT_SHARE = 20
+# A snapshot holds every (TPS, contest) with its history and counts, about
+# 0.9 KB each (kab/kota night): a national night's 4.1 M would be ~3.7 GB,
+# past the 1 GB one SQLite or PostgreSQL value may hold, and a stall of about
+# a minute. Past this many slots (~450 MB) no further snapshot is taken: a
+# restart restores the last one and re-applies the sheets indexed after it
+# (docs/adr/0004-results-service.md, "Recovery").
+SNAPSHOT_MAX_SLOTS = 500_000
 CATCH_UP_CHUNK = 2000
 # Rendered documents kept until a batch changes them: the national and
 # province documents every reader asks for stay hot; village and TPS pages
@@ -395,8 +402,9 @@ class Sequencer:
         if applied:
             self._documents.discard(touched_docs(applied, self.shape))
         now = time.monotonic()
-        if now - self._last_snapshot > max(SNAPSHOT_SECONDS,
-                                           SNAPSHOT_SHARE * self._snapshot_cost):
+        if (now - self._last_snapshot > max(SNAPSHOT_SECONDS,
+                                            SNAPSHOT_SHARE * self._snapshot_cost)
+                and self._snapshot_fits()):
             batch.snapshot = self.tally.snapshot()
             self._last_snapshot = time.monotonic()
             self._snapshot_cost = self._last_snapshot - now
@@ -419,7 +427,12 @@ class Sequencer:
                 batch.keys.append(_key_row(keyid, self.registry))
 
     def _snapshot_now(self) -> None:
-        self.store.commit(Batch(self.store.applied_size(), snapshot=self.tally.snapshot()))
+        if self._snapshot_fits():
+            self.store.commit(Batch(self.store.applied_size(),
+                                    snapshot=self.tally.snapshot()))
+
+    def _snapshot_fits(self) -> bool:
+        return self.tally.slot_count <= SNAPSHOT_MAX_SLOTS
 
     # ------------------------------------------------------------ publishing
     def documents(self, names: Sequence[tuple[str, str]]) -> list[Published | None]:

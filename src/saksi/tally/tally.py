@@ -325,6 +325,11 @@ class Tally:
                 parties=(p.number for p in shape.parties))
         return lay
 
+    @property
+    def slot_count(self) -> int:
+        """(TPS, contest) pairs holding at least one version: what a snapshot grows with."""
+        return len(self._slots)
+
     def dpr_eligible(self) -> frozenset[int]:
         """DPR parties at or over 4 % of the national valid DPR vote so far."""
         return self._eligible
