@@ -27,19 +27,29 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from saksi.api.limits import TokenBuckets, retry_after
+from saksi.api.limits import (
+    SignerLimits,
+    TokenBuckets,
+    bucket_key,
+    client_address,
+    parse_networks,
+    rate_limited,
+    retry_after,
+    submitter,
+)
 from saksi.api.problems import ApiProblem, problem_response
 from saksi.api.submit import MAX_BODY, split_documents
 from saksi.election import Election
 from saksi.election.model import Contest, Level
 from saksi.errors import SaksiError
-from saksi.ingest.outcome import Item, Published
+from saksi.ingest.outcome import Item, Problem, Published, Receipt
 from saksi.ingest.precheck import KeyCache, Layouts, precheck
 from saksi.ingest.sequencer import etag_of
+from saksi.keys.ids import Role
 from saksi.service.wire import Request as WireRequest
 from saksi.service.wire import Response as WireResponse
 from saksi.service.wire import decode_response, frame, read_frame
-from saksi.store import Store, open_store
+from saksi.store import DocumentRow, Store, open_store
 
 RESULTS_CACHE = "public, max-age=2, stale-while-revalidate=30"
 DOWNLOAD_CACHE = "public, max-age=30, stale-while-revalidate=300"
@@ -51,17 +61,32 @@ API_PREFIXES = ("/api/", "/log/", "/openapi")
 
 @dataclass(frozen=True)
 class ApiConfig:
+    """A worker's settings; the limits' defaults are argued in docs/api.md ("Limits")."""
+
     directory: Path
     db_url: str
     socket: Path
-    post_rate: float = 20.0  # requests per second per client address (0: off)
-    post_burst: float = 60.0
+    # Requests per second per client address, per worker (0: off): a flood
+    # guard only. Behind carrier-grade NAT thousands of TPS share an address;
+    # even all of a city's TPS at the peak send a few requests per second.
+    post_rate: float = 200.0
+    post_burst: float = 400.0
     max_inflight: int = 256  # forwarded requests waiting for the sequencer, per worker
     cache_seconds: float = 0.5  # per-worker cache of rendered documents
     sequencer_timeout: float = 30.0
+    # Networks of the proxies whose X-Forwarded-For is believed (CIDR strings).
+    trusted_proxies: tuple[str, ...] = ()
+    # Documents per second per device key, per worker (0: off). A TPS sends
+    # its 5 sheets and perhaps a revision in a whole night: a burst of 30
+    # covers that batch resent 5 times over (lost answers, each resend is
+    # charged); 1/s lets a device that looped recover within half a minute,
+    # and a device flooding costs the sequencer 1 of its ~500-1,000 sheets/s.
+    device_rate: float = 1.0
+    device_burst: float = 30.0
 
     def to_env(self) -> dict[str, str]:
-        return {ENV_PREFIX + k.upper(): str(v) for k, v in self.__dict__.items()}
+        return {ENV_PREFIX + k.upper(): ",".join(v) if isinstance(v, tuple) else str(v)
+                for k, v in self.__dict__.items()}
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> ApiConfig:
@@ -71,9 +96,13 @@ class ApiConfig:
             return e[ENV_PREFIX + name.upper()]
 
         return cls(Path(get("directory")), get("db_url"), Path(get("socket")),
-                   float(get("post_rate")), float(get("post_burst")),
-                   int(get("max_inflight")), float(get("cache_seconds")),
-                   float(get("sequencer_timeout")))
+                   post_rate=float(get("post_rate")), post_burst=float(get("post_burst")),
+                   max_inflight=int(get("max_inflight")),
+                   cache_seconds=float(get("cache_seconds")),
+                   sequencer_timeout=float(get("sequencer_timeout")),
+                   trusted_proxies=tuple(n for n in get("trusted_proxies").split(",") if n),
+                   device_rate=float(get("device_rate")),
+                   device_burst=float(get("device_burst")))
 
 
 class _State:
@@ -86,6 +115,12 @@ class _State:
         self._keys: KeyCache | None = None
         self._layouts: Layouts | None = None
         self.buckets = TokenBuckets(config.post_rate, config.post_burst)
+        self.trusted = parse_networks(config.trusted_proxies)
+        # Key ids of authorities (not devices) seen by the key cache: a few
+        # thousand at most, so kept apart rather than a role per key.
+        self._authorities: set[str] = set()
+        self.signers = SignerLimits(config.device_rate, config.device_burst,
+                                    self._authorities.__contains__)
         self.inflight = 0
         self._cache: dict[tuple[str, str], tuple[float, Published | None]] = {}
         # One request to the sequencer per document however many readers miss
@@ -119,7 +154,11 @@ class _State:
         if self._keys is None:
             def fetch(keyid: str) -> bytes | None:
                 row = self.store.key(keyid)
-                return None if row is None else row.public_key
+                if row is None:
+                    return None
+                if row.role != Role.DEVICE:
+                    self._authorities.add(keyid)
+                return row.public_key
             self._keys = KeyCache(fetch)
         return self._keys
 
@@ -235,8 +274,9 @@ def build_app(config: ApiConfig) -> Starlette:
     state = _State(config)
 
     async def submit(request: Request) -> Response:
-        client = request.client.host if request.client else "-"
-        wait = state.buckets.take(client)
+        client = client_address(request.client.host if request.client else None,
+                                request.headers.getlist("x-forwarded-for"), state.trusted)
+        wait = state.buckets.take(bucket_key(client))
         if wait > 0:
             raise ApiProblem(
                 429, "rate-limited",
@@ -247,13 +287,42 @@ def build_app(config: ApiConfig) -> Starlette:
         raws = split_documents(body, request.headers.get("content-type"))
         election, keys, layouts = state.election, state.keys, state.layouts
         items = [precheck(raw, election, keys, layouts) for raw in raws]
-        outcomes = await _forward(state, items)
+        admission = state.signers.admit(items)
+        outcomes: list[Any] = [None] * len(items)
+        held = admission.limited
+        if held:
+            # Over its limit, a document the log already holds still gets its
+            # receipt: one indexed read here, nothing asked of the sequencer.
+            known = state.store.by_leaf([items[i].leaf_hash for i in held])
+            for i in held:
+                row = known.get(items[i].leaf_hash)
+                outcomes[i] = (rate_limited(items[i], admission.waits[i]) if row is None
+                               else _duplicate_receipt(row))
+        ahead = [it for it, o in zip(items, outcomes, strict=True) if o is None]
+        try:
+            answers = iter(await _forward(state, ahead) if ahead else [])
+        except ApiProblem:
+            state.signers.refund(admission)
+            raise
+        outcomes = [next(answers) if o is None else o for o in outcomes]
         out: list[dict[str, Any]] = []
         for outcome in outcomes:
             record: dict[str, Any] = msgspec.to_builtins(outcome)
             if record.get("status") == "accepted" and record.get("tps"):
                 record["proof"] = f"/api/v1/tps/{record['tps']}/proof?index={record['index']}"
             out.append(record)
+        sent = any(it.refusal is None for it in ahead)
+        if held and not sent and not any(isinstance(o, Receipt) for o in outcomes):
+            # Nothing of this request went on: the whole of it is to be resent.
+            raise ApiProblem(
+                429, "rate-limited",
+                "terlalu banyak dokumen dari kunci penanda tangan ini; tidak ada yang dicatat "
+                "— kirim ulang setelah Retry-After",
+                "too many documents from this signing key; nothing was logged — resend after "
+                "Retry-After",
+                headers={"Retry-After": retry_after(max(admission.waits))},
+                field="signatures", value=submitter(items[held[0]].raw),
+                documents=out)
         return Response(msgspec.json.encode(out), media_type="application/json",
                         headers={"Cache-Control": "no-store"})
 
@@ -470,6 +539,13 @@ def _too_large(size: int) -> ApiProblem:
                       f"isi permintaan melebihi batas {MAX_BODY} byte",
                       f"the request body exceeds the {MAX_BODY}-byte limit",
                       field="body", value=size)
+
+
+def _duplicate_receipt(row: DocumentRow) -> Receipt:
+    """The receipt the sequencer gives for bytes it already logged."""
+    flags = msgspec.json.decode(row.flags, type=tuple[Problem, ...])
+    return Receipt(row.index, row.leaf_hash, row.payload_type, row.verdict, flags,
+                   row.tps, row.contest, duplicate=True)
 
 
 def _unavailable(why_id: str, why_en: str, seconds: int = 2) -> ApiProblem:

@@ -40,12 +40,14 @@ def _get(summary: str, params: list[dict[str, Any]], media: str = "application/j
 
 def document() -> dict[str, Any]:
     receipt = {"type": "object", "required": ["status"], "properties": {
-        "status": {"enum": ["accepted", "refused"]},
+        # rate-limited: not logged, resend the same bytes after retry_after seconds
+        "status": {"enum": ["accepted", "refused", "rate-limited"]},
         "index": {"type": "integer"}, "leaf_hash": {"type": "string"},
         "payload_type": {"type": "string"}, "verdict": {"enum": ["clean", "flagged"]},
         "flags": {"type": "array"}, "reasons": {"type": "array"},
         "tps": {"type": "string"}, "contest": {"type": "string"},
-        "duplicate": {"type": "boolean"}, "proof": {"type": "string"}}}
+        "duplicate": {"type": "boolean"}, "proof": {"type": "string"},
+        "retry_after": {"type": "integer"}}}
     envelope_body = {"schema": {"oneOf": [{"type": "object"},
                                           {"type": "array", "maxItems": 10}]}}
     return {
@@ -65,7 +67,16 @@ def document() -> dict[str, Any]:
                             "content": {"application/json": {"schema": {
                                 "type": "array", "items": receipt}}}},
                     "400": _PROBLEM, "413": _PROBLEM, "415": _PROBLEM,
-                    "429": _PROBLEM, "503": _PROBLEM}}},
+                    "429": {"description": "rate limited: the client address (field "
+                                           "client), or every document's signer with "
+                                           "nothing accepted (field signatures; "
+                                           "documents holds the per-document array)",
+                            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+                            "content": {"application/problem+json": {"schema": {
+                                "allOf": [{"$ref": "#/components/schemas/Problem"}],
+                                "properties": {"documents": {
+                                    "type": "array", "items": receipt}}}}}},
+                    "503": _PROBLEM}}},
             "/api/v1/results/{region}": _get(
                 "Totals of a region ('0' = national) with its children",
                 [_param("region", "path", "region code"),
@@ -99,9 +110,8 @@ def document() -> dict[str, Any]:
                 "application/octet-stream"),
             "/openapi.json": _get("This document", [], not_found=False),
         },
-        "components": {"responses": {"Problem": {
-            "description": "RFC 9457 problem details",
-            "content": {"application/problem+json": {"schema": {
+        "components": {
+            "schemas": {"Problem": {
                 "type": "object",
                 "required": ["type", "title", "title_id", "status", "detail", "detail_en"],
                 "properties": {
@@ -109,5 +119,9 @@ def document() -> dict[str, Any]:
                     "title_id": {"type": "string"}, "status": {"type": "integer"},
                     "detail": {"type": "string", "description": "Bahasa Indonesia"},
                     "detail_en": {"type": "string", "description": "English"},
-                    "field": {"type": "string"}, "value": {}}}}}}}},
+                    "field": {"type": "string"}, "value": {}}}},
+            "responses": {"Problem": {
+                "description": "RFC 9457 problem details",
+                "content": {"application/problem+json": {"schema": {
+                    "$ref": "#/components/schemas/Problem"}}}}}},
     }
