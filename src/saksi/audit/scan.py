@@ -27,7 +27,13 @@ from saksi.audit.envelope import (
     pae_head,
 )
 from saksi.audit.index import ElectionIndex
-from saksi.audit.sheet import assess, decode_sheet, in_canonical_order
+from saksi.audit.sheet import (  # pack: SheetFacts' votes, now built with the sheet facts
+    decode_sheet,
+    in_canonical_order,
+    judge,
+    pack,  # noqa: F401
+    read_facts,
+)
 from saksi.audit.tlog import (
     TILE_WIDTH,
     FormatError,
@@ -154,21 +160,6 @@ ControlFacts = tuple[Control, str]
 SheetFacts = tuple[str, str, int, bool, int, tuple[str, ...], bytes]
 
 
-def pack(figures: tuple[int, int, int, int, int], choices: list[int], party_only: list[int],
-         candidates: list[int]) -> bytes:
-    """Little-endian uint64s: DPT, voters, valid, invalid, total, then votes per choice,
-    party-only votes and candidate votes in the order of the TPS's ballot.
-
-    Compact to send between processes and to keep per current version; read as one
-    integer, the sum of such integers is the field-wise sum (every count is at most 10^9,
-    so a field would overflow only past 1.8·10^10 sheets)."""
-    out = array("Q", figures)
-    out.extend(choices)
-    out.extend(party_only)
-    out.extend(candidates)
-    return out.tobytes()
-
-
 def unpack(votes: bytes) -> list[int]:
     return array("Q", votes).tolist()
 
@@ -216,26 +207,29 @@ def check_entry(index: int, raw: bytes, keys: dict[str, str]) -> EntryResult:
         control: ControlFacts = (doc, "" if key is None else keyid_of(bytes.fromhex(key)))
         return (index, env.payload_type, "", signers, verdicts, control)
     try:
-        sh = decode_sheet(env.payload, check_order=False)
+        facts = read_facts(env.payload)
     except FormatError as exc:
         return (index, TYPE_SHEET, str(exc), signers, verdicts, None)
     idx = _index()
-    tps = idx.tps(sh.tps)
-    spec = idx.ballot(sh.tps, sh.contest) if tps is not None else None
-    if tps is None or spec is None:
-        if not in_canonical_order(sh):
+    tps = idx.tps(facts.tps)
+    spec = idx.ballot(facts.tps, facts.contest) if tps is not None else None
+    ok, fl = judge(facts, spec, tps) if tps is not None and spec is not None else (False, ())
+    if not ok:
+        # the facts leave list order out: a sheet that matches no ballot is decoded again
+        # to tell a misordered list (CH-CANONICAL) from another ballot (rare: an attack)
+        try:
+            ordered = in_canonical_order(decode_sheet(env.payload, check_order=False))
+        except FormatError as exc:
+            return (index, TYPE_SHEET, str(exc), signers, verdicts, None)
+        if not ordered:
             return (index, TYPE_SHEET, "CH-CANONICAL", signers, verdicts, None)
-        facts: SheetFacts = (sh.tps, sh.contest, sh.revision, False, -1, (), b"")
-        return (index, TYPE_SHEET, "", signers, verdicts, facts)
-    ok, fl, choices, party_only, cands = assess(sh, spec, tps)
-    if not ok and not in_canonical_order(sh):
-        return (index, TYPE_SHEET, "CH-CANONICAL", signers, verdicts, None)
-    t = sh.totals
-    votes = pack((sh.voters.A.J, sh.voters.B4.J, t.A, t.B, t.C), choices, party_only,
-                 cands) if ok else b""
-    facts = (sh.tps, sh.contest, sh.revision, bool((sh.reason or "").strip()), int(ok), fl,
-             votes)
-    return (index, TYPE_SHEET, "", signers, verdicts, facts)
+        if tps is None or spec is None:
+            unknown: SheetFacts = (facts.tps, facts.contest, facts.revision, False, -1, (), b"")
+            return (index, TYPE_SHEET, "", signers, verdicts, unknown)
+    out: SheetFacts = (facts.tps, facts.contest, facts.revision,
+                       bool((facts.reason or "").strip()), int(ok), fl,
+                       facts.votes if ok else b"")
+    return (index, TYPE_SHEET, "", signers, verdicts, out)
 
 
 def _verify(public: str | None, signed: bytes) -> int:

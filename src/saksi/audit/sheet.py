@@ -1,25 +1,37 @@
 """The C.Hasil sheet (docs/sheet-format.md): strict canonical decoding and the rules.
 
-``decode_sheet`` accepts only the canonical bytes a signature may cover;
-``check`` recomputes every rule and returns the codes that fire.
+``decode_sheet`` accepts only the canonical bytes a signature may cover; ``facts_of``
+reduces a sheet to flat ``Facts``; ``judge`` compares them with the ballot and
+recomputes every rule. ``read_facts`` gets the facts straight from canonical bytes with
+the optional C accelerator (``_accel.c``), for which this module is the reference.
 """
 
 from __future__ import annotations
 
 import re
+import struct
+import sys
 import unicodedata
+from array import array
 from dataclasses import dataclass, field
-from itertools import accumulate
-from operator import add, sub
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 import msgspec
 
 from saksi.audit.tlog import FormatError
 
+try:
+    from saksi.audit import _accel
+except ImportError:  # installed without a C compiler: the Python path serves alone
+    _accel = None  # type: ignore[assignment]
+
 Count = Annotated[int, msgspec.Meta(ge=0, le=10**9)]
 Number = Annotated[int, msgspec.Meta(ge=1, le=999)]
+SCHEMA = "saksi/c-hasil/v1"
 CONTESTS = ("ppwp", "dpr", "dpd", "dprd-prov", "dprd-kabkota")
+# the contests by the section IV list they fill
+TICKET_CONTESTS = ("ppwp",)
+CANDIDATE_CONTESTS = ("dpd",)
 PARTY_CONTESTS = ("dpr", "dprd-prov", "dprd-kabkota")
 TPS_RE = re.compile(r"\A(?:[0-9]{13}|99[0-9A-Z]{11})\Z")  # sheet-format.md `tps`
 HEX64 = re.compile(r"\A[0-9a-f]{64}\Z")
@@ -102,7 +114,7 @@ def decode_sheet(payload: bytes, *, check_order: bool = True) -> Sheet:
     """The sheet in ``payload``; FormatError('CH-SHAPE' | 'CH-CANONICAL') otherwise.
 
     ``check_order=False`` leaves the ballot-order part of canonical form to the caller
-    (``assess`` gets it for free while comparing with the ballot; then call
+    (``judge`` gets it for free while comparing the layout with the ballot's; then call
     ``in_canonical_order`` when it reports a mismatch)."""
     if len(payload) > 65_536:
         raise FormatError("CH-SHAPE")
@@ -111,17 +123,17 @@ def decode_sheet(payload: bytes, *, check_order: bool = True) -> Sheet:
     except (msgspec.DecodeError, msgspec.ValidationError, ValueError):
         # invalid UTF-8 surfaces as UnicodeDecodeError
         raise FormatError("CH-SHAPE") from None
-    if (s.schema != "saksi/c-hasil/v1" or not TPS_RE.match(s.tps)
+    if (s.schema != SCHEMA or not TPS_RE.match(s.tps)
             or (s.photo_sha256 is not None and not HEX64.match(s.photo_sha256))
             or (s.reason is not None and len(unicodedata.normalize("NFC", s.reason)) > 500)):
         raise FormatError("CH-SHAPE")
     v = s.votes
     # only the contest's own list may hold entries
     contest = s.contest
-    if contest == "ppwp":
+    if contest in TICKET_CONTESTS:
         rows: list[Entry] | list[PartyRow] = v.tickets
         others = v.candidates or v.parties
-    elif contest == "dpd":
+    elif contest in CANDIDATE_CONTESTS:
         rows, others = v.candidates, v.tickets or v.parties
     elif contest in PARTY_CONTESTS:
         rows, others = v.parties, v.tickets or v.candidates
@@ -147,7 +159,105 @@ def in_canonical_order(s: Sheet) -> bool:
     return all(seq == sorted(seq) for seq in seqs)
 
 
+# ------------------------------------------------------------------ facts
+class Facts(NamedTuple):
+    """A sheet reduced to what the verifier needs beyond its bytes (``facts_of``). The C
+    accelerator builds the same tuple in one pass over canonical bytes (``read_facts``);
+    the tests hold the two equal."""
+
+    tps: str
+    contest: str
+    revision: int
+    reason: str | None
+    # in the order of the canonical bytes: ballots 1 2 3 4; disabled J L P; totals A B C;
+    # voters A, B1, B2, B3, B4, each J L P (25 counts)
+    figures: tuple[int, ...]
+    layout: bytes  # the ballot numbers in sheet order (``layout``)
+    votes: bytes  # figures and vote lists as ``pack`` writes them
+    choices_sum: int
+    top: int  # the largest figure CH-VOTES-LE-CAP holds against the cap
+    broken: bool  # some party's total is not its party-only plus its candidates' votes
+
+
+def layout(numbers: list[int], candidates: list[list[int]] | None = None) -> bytes:
+    """Little-endian uint16s: ``numbers`` (tickets, DPD candidates) or, with the parties'
+    ``candidates``, per party its number, the length of its list and the list. Each word
+    sequence has one reading, so equal layouts are equal ballots (and a sheet whose
+    layout equals its ballot's, which is sorted, is in canonical order)."""
+    if candidates is None:
+        words = numbers
+    else:
+        words = [w for n, cs in zip(numbers, candidates, strict=True) for w in (n, len(cs), *cs)]
+    return struct.pack(f"<{len(words)}H", *words)
+
+
+def pack(figures: tuple[int, int, int, int, int], choices: list[int], party_only: list[int],
+         candidates: list[int]) -> bytes:
+    """Little-endian uint64s: DPT, voters, valid, invalid, total, then votes per choice,
+    party-only votes and candidate votes in the order of the TPS's ballot.
+
+    Compact to send between processes and to keep per current version; read as one
+    integer, the sum of such integers is the field-wise sum (every count is at most 10^9,
+    so a field would overflow only past 1.8·10^10 sheets)."""
+    out = array("Q", figures)
+    out.extend(choices)
+    out.extend(party_only)
+    out.extend(candidates)
+    if sys.byteorder == "big":
+        out.byteswap()
+    return out.tobytes()
+
+
+def facts_of(s: Sheet) -> Facts:
+    """The reference reduction of a decoded sheet (``_accel.sheet`` must equal it)."""
+    v, bal, d, t, vo = s.votes, s.ballots, s.disabled, s.totals, s.voters
+    a, b1, b2, b3, b4 = vo.A, vo.B1, vo.B2, vo.B3, vo.B4
+    figures = (bal.received, bal.used, bal.damaged, bal.unused, d.J, d.L, d.P, t.A, t.B, t.C,
+               a.J, a.L, a.P, b1.J, b1.L, b1.P, b2.J, b2.L, b2.P, b3.J, b3.L, b3.P,
+               b4.J, b4.L, b4.P)
+    party_only: list[int] = []
+    cands: list[int] = []
+    broken = False
+    if s.contest in PARTY_CONTESTS:
+        parties = v.parties
+        lay = layout([p.number for p in parties],
+                     [[c.number for c in p.candidates] for p in parties])
+        choices = [p.total for p in parties]
+        party_only = [p.party_votes for p in parties]
+        cands = [c.votes for p in parties for c in p.candidates]
+        # each party's total must be its party-only votes plus its candidates' votes
+        broken = any(p.total != p.party_votes + sum(c.votes for c in p.candidates)
+                     for p in parties)
+        # counts are >= 0: where every total is its parts' sum, no part exceeds its total
+        top = max([*choices, *party_only, *cands] if broken else choices, default=0)
+    else:
+        rows = v.tickets if s.contest in TICKET_CONTESTS else v.candidates
+        lay = layout([e.number for e in rows])
+        choices = [e.votes for e in rows]
+        top = max(choices, default=0)
+    votes = pack((a.J, b4.J, t.A, t.B, t.C), choices, party_only, cands)
+    return Facts(s.tps, s.contest, s.revision, s.reason, figures, lay, votes, sum(choices),
+                 top, broken)
+
+
+if _accel is not None:
+    _accel.configure(Facts, SCHEMA, TICKET_CONTESTS, CANDIDATE_CONTESTS, PARTY_CONTESTS)
+
+
+def read_facts(payload: bytes) -> Facts:
+    """``facts_of(decode_sheet(payload, check_order=False))``: FormatError as there. With
+    the accelerator, a sheet it recognises costs one pass over its bytes."""
+    if _accel is not None:
+        facts = _accel.sheet(payload)
+        if facts is not None:
+            return facts
+    return facts_of(decode_sheet(payload, check_order=False))
+
+
 # ------------------------------------------------------------------ rules
+_NEVER = b"\x00"  # no sheet's layout: those are whole uint16s
+
+
 @dataclass(frozen=True, slots=True)
 class BallotSpec:
     """What section IV must list at one TPS for one contest, in ballot order.
@@ -161,18 +271,17 @@ class BallotSpec:
     # derived once: one ballot checks every sheet of its dapil
     party: bool = field(init=False)
     flat: list[int] = field(init=False)  # candidate numbers, party by party
-    sizes: list[int] = field(init=False)  # candidates per party
-    starts: list[int] = field(init=False)  # where each party's candidates begin in ``flat``
-    ends: list[int] = field(init=False)
+    layout: bytes = field(init=False)  # what a sheet of this ballot has as ``Facts.layout``
 
     def __post_init__(self) -> None:
-        sizes = [len(c) for c in self.candidates]
-        ends = list(accumulate(sizes))
-        object.__setattr__(self, "party", self.contest in PARTY_CONTESTS)
+        party = self.contest in PARTY_CONTESTS
+        object.__setattr__(self, "party", party)
         object.__setattr__(self, "flat", [n for c in self.candidates for n in c])
-        object.__setattr__(self, "sizes", sizes)
-        object.__setattr__(self, "starts", [0, *ends[:-1]])
-        object.__setattr__(self, "ends", ends)
+        try:
+            lay = layout(self.numbers, self.candidates if party else None)
+        except (struct.error, ValueError):
+            lay = _NEVER  # numbers past uint16 or lists without a party: no sheet matches
+        object.__setattr__(self, "layout", lay)
 
     @property
     def flat_candidates(self) -> list[tuple[int, int]]:
@@ -187,6 +296,46 @@ class TpsInfo:
     dpt_p: int
 
 
+def judge(f: Facts, spec: BallotSpec, tps: TpsInfo) -> tuple[bool, tuple[str, ...]]:
+    """Section IV against the ballot (False: CH-BALLOT, and no flags) and every flag rule
+    (sheet-format.md §3), in their documented order. A ballot of another contest never
+    matches."""
+    if f.layout != spec.layout or f.contest != spec.contest:
+        return False, ()
+    (received, used, damaged, unused, dj, dl, dp, ta, tb, tc, aj, al, ap, b1j, b1l, b1p,
+     b2j, b2l, b2p, b3j, b3l, b3p, b4j, b4l, b4p) = f.figures
+    out: list[str] = []
+    if (aj != al + ap or b1j != b1l + b1p or b2j != b2l + b2p or b3j != b3l + b3p
+            or b4j != b4l + b4p or dj != dl + dp):
+        out.append("CH-LP-SUM")
+    if b4l != b1l + b2l + b3l or b4p != b1p + b2p + b3p or b4j != b1j + b2j + b3j:
+        out.append("CH-B4-SUM")
+    if b1l > al or b1p > ap or b1j > aj:
+        out.append("CH-B1-LE-A")
+    if aj > MAX_DPT and not tps.name.upper().startswith("POS"):
+        out.append("CH-DPT-MAX")
+    if tps.dpt_l != al or tps.dpt_p != ap or tps.dpt_l + tps.dpt_p != aj:
+        out.append("CH-A-EQ-DPT")
+    if received != used + damaged + unused:
+        out.append("CH-BALLOTS-SUM")
+    if received > aj + (2 * aj + 99) // 100:
+        out.append("CH-BALLOTS-RESERVE")
+    if used != b4j:
+        out.append("CH-USED-EQ-VOTERS")
+    if f.choices_sum != ta or f.broken:
+        out.append("CH-VALID-SUM")
+    if tc != ta + tb:
+        out.append("CH-TOTAL-SUM")
+    if used != tc:
+        out.append("CH-TOTAL-EQ-USED")
+    if dj > b4j:
+        out.append("CH-DISABLED-LE-B4")
+    cap = aj + b2j + b3j
+    if cap < tc or f.top > cap:
+        out.append("CH-VOTES-LE-CAP")
+    return True, tuple(out)
+
+
 # (matches the ballot, flags, votes per choice, party-only votes, candidate votes), the
 # vote lists aligned with the BallotSpec (candidates flattened party by party)
 Assessed = tuple[bool, tuple[str, ...], list[int], list[int], list[int]]
@@ -194,70 +343,15 @@ _MISMATCH: Assessed = (False, (), [], [], [])
 
 
 def assess(s: Sheet, spec: BallotSpec, tps: TpsInfo) -> Assessed:
-    """Section IV against the ballot (CH-BALLOT) and every flag rule (sheet-format.md §3).
-
-    Per-sheet Python work bounds the verifier's speed: each list is read by one flat
-    comprehension (attribute reads of struct slots are the cheapest access there is) and
-    the per-party sums come from one running sum, cut at the ballot's party boundaries."""
-    v = s.votes
-    party_only: list[int] = []
-    cands: list[int] = []
-    broken = False
-    if spec.party:
-        parties = v.parties
-        # numbers, list lengths and flattened candidate numbers equal <=> same ballot
-        if ([p.number for p in parties] != spec.numbers
-                or [len(p.candidates) for p in parties] != spec.sizes
-                or [c.number for p in parties for c in p.candidates] != spec.flat):
-            return _MISMATCH
-        cands = [c.votes for p in parties for c in p.candidates]
-        choices = [p.total for p in parties]
-        party_only = [p.party_votes for p in parties]
-        run = list(accumulate(cands, initial=0))
-        # each party's total must be its party-only votes plus its candidates' votes
-        broken = list(map(add, party_only, map(sub, map(run.__getitem__, spec.ends),
-                                               map(run.__getitem__, spec.starts)))) != choices
-        # counts are >= 0: where every total is its parts' sum, no part exceeds its total
-        top = max(choices, default=0) if not broken else max(
-            max(choices, default=0), max(party_only, default=0), max(cands, default=0))
-    else:
-        rows = v.tickets if s.contest == "ppwp" else v.candidates
-        if [e.number for e in rows] != spec.numbers:
-            return _MISMATCH
-        choices = [e.votes for e in rows]
-        top = max(choices, default=0)
-    out: list[str] = []
-    vo = s.voters
-    a, b1, b2, b3, b4, d = vo.A, vo.B1, vo.B2, vo.B3, vo.B4, s.disabled
-    if (a.J != a.L + a.P or b1.J != b1.L + b1.P or b2.J != b2.L + b2.P
-            or b3.J != b3.L + b3.P or b4.J != b4.L + b4.P or d.J != d.L + d.P):
-        out.append("CH-LP-SUM")
-    if (b4.L != b1.L + b2.L + b3.L or b4.P != b1.P + b2.P + b3.P
-            or b4.J != b1.J + b2.J + b3.J):
-        out.append("CH-B4-SUM")
-    if b1.L > a.L or b1.P > a.P or b1.J > a.J:
-        out.append("CH-B1-LE-A")
-    if a.J > MAX_DPT and not tps.name.upper().startswith("POS"):
-        out.append("CH-DPT-MAX")
-    if tps.dpt_l != a.L or tps.dpt_p != a.P or tps.dpt_l + tps.dpt_p != a.J:
-        out.append("CH-A-EQ-DPT")
-    bal = s.ballots
-    if bal.received != bal.used + bal.damaged + bal.unused:
-        out.append("CH-BALLOTS-SUM")
-    if bal.received > a.J + (2 * a.J + 99) // 100:
-        out.append("CH-BALLOTS-RESERVE")
-    if bal.used != b4.J:
-        out.append("CH-USED-EQ-VOTERS")
-    t = s.totals
-    if sum(choices) != t.A or broken:
-        out.append("CH-VALID-SUM")
-    if t.C != t.A + t.B:
-        out.append("CH-TOTAL-SUM")
-    if bal.used != t.C:
-        out.append("CH-TOTAL-EQ-USED")
-    if d.J > b4.J:
-        out.append("CH-DISABLED-LE-B4")
-    cap = a.J + b2.J + b3.J
-    if cap < t.C or top > cap:
-        out.append("CH-VOTES-LE-CAP")
-    return (True, tuple(out), choices, party_only, cands)
+    """``judge`` of the sheet's facts, with the vote lists unpacked: the verifier's sheet
+    check written out in Python (the worker runs ``judge`` on ``read_facts``)."""
+    f = facts_of(s)
+    ok, flags = judge(f, spec, tps)
+    if not ok:
+        return _MISMATCH
+    words = list(struct.unpack(f"<{len(f.votes) // 8}Q", f.votes))
+    n = len(spec.numbers)
+    choices = words[5:5 + n]
+    if not spec.party:
+        return True, flags, choices, [], []
+    return True, flags, choices, words[5 + n:5 + 2 * n], words[5 + 2 * n:]

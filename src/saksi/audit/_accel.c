@@ -1,0 +1,816 @@
+/* saksi.audit._accel: one-pass recognisers for the verifier's two per-entry formats.
+ *
+ * The Python code in saksi/audit/envelope.py and saksi/audit/sheet.py is the reference.
+ * Each function here recognises only the canonical bytes the Python path accepts and
+ * returns exactly what the Python path returns for them; for anything else -- including
+ * valid input it does not bother with -- it returns None, and the caller takes the Python
+ * path, which either accepts with the same result or names the error.  So this module
+ * can make the verifier faster but never changes a verdict, and the package works
+ * without it (no compiler at install time).  tests/audit/test_accel_*.py compare the two
+ * on generated and mutated input.
+ *
+ *   envelope(raw: bytes, types: tuple[str, ...]) -> (type, payload, keyid, sig) | None
+ *       A DSSE envelope with exactly one signature, in its canonical spelling
+ *       (docs/envelope-format.md):
+ *         {"payload":"<b64>","payloadType":"<T>","signatures":[{"keyid":"<hex>","sig":"<b64>"}]}
+ *       base64 standard, padded, zero pad bits; T one of ``types`` (the caller's
+ *       list, returned as the very str object); keyid 64 lowercase hex; sig 64 bytes.
+ *       The size limit (MAX_ENVELOPE) is the caller's: it refuses before asking.
+ *
+ *   configure(facts, schema, tickets, candidates, parties) -> None
+ *       Once, from sheet.py: the Facts named-tuple class the results are built as, the
+ *       schema string, and the contests whose section IV list is "tickets",
+ *       "candidates" and "parties" (each a tuple of str).
+ *
+ *   sheet(payload: bytes) -> Facts | None
+ *       A canonical C.Hasil sheet (docs/sheet-format.md §2; sheet.Sheet) reduced to
+ *       flat facts, the same tuple sheet.facts_of computes from a decoded sheet:
+ *         0 tps           str
+ *         1 contest       str (the configured object)
+ *         2 revision      int
+ *         3 reason        str | None
+ *         4 figures       tuple of 25 ints in the order of the canonical bytes:
+ *                         ballots 1 2 3 4; disabled J L P; totals A B C;
+ *                         voters A J L P, B1 J L P, B2 J L P, B3 J L P, B4 J L P
+ *         5 layout        bytes, uint16 little-endian: the ballot numbers in sheet order;
+ *                         party contests [party, number of candidates, candidates...]
+ *                         per party, ppwp and dpd the tickets' or candidates' numbers
+ *         6 votes         bytes, uint64 little-endian, what scan.pack writes: voters A.J,
+ *                         B4.J, totals A B C, then the votes per choice (a party's total),
+ *                         the party-only votes and the candidates' votes, party by party
+ *         7 choices_sum   int, the sum of the votes per choice
+ *         8 top           int, the largest vote figure the CH-VOTES-LE-CAP rule compares
+ *         9 broken        bool, some party total is not its party-only plus candidate votes
+ *       Strings are accepted only as printable ASCII without '"' and '\\' (then they
+ *       need no escape and are in NFC: the canonical spelling is the bytes themselves);
+ *       a sheet with any other string goes to the Python path.  List order is not
+ *       checked: the layout is compared with the ballot's, which is in canonical order.
+ *
+ * Not the limited API: building the named tuple in place (tp_alloc, PyTuple_SET_ITEM)
+ * and writing strings and bytes directly are what make this cheap.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <stdint.h>
+#include <string.h>
+
+/* limits of sheet.py and docs/sheet-format.md */
+#define MAX_SHEET 65536
+#define MAX_COUNT 1000000000u
+#define MIN_NUMBER 1u
+#define MAX_NUMBER 999u
+#define MAX_LIST 100
+#define MAX_REASON 500
+#define N_FIGURES 25
+#define N_FACTS 10
+/* the shortest list entry, {"number":1,"votes":0}, is 22 bytes: no sheet within
+   MAX_SHEET holds more entries than this (the parser checks it anyway) */
+#define MAX_ENTRIES (MAX_SHEET / 22)
+#define MAX_WORDS (MAX_ENTRIES + 2 * MAX_LIST)
+
+/* ------------------------------------------------------------------ cursor */
+typedef struct {
+    const unsigned char *p;
+    const unsigned char *end;
+} Cur;
+
+static inline int
+lit(Cur *c, const char *s, size_t n)
+{
+    if ((size_t)(c->end - c->p) < n || memcmp(c->p, s, n) != 0) {
+        return 0;
+    }
+    c->p += n;
+    return 1;
+}
+#define LIT(c, s) lit((c), (s), sizeof(s) - 1)
+
+static inline int
+is_digit(unsigned char ch)
+{
+    return ch >= '0' && ch <= '9';
+}
+
+/* A canonical decimal integer in [lo, hi]: "0", or a non-zero digit and at most nine
+   more; no sign, fraction or exponent (the literal after it refuses '.', 'e'). */
+static inline int
+integer(Cur *c, uint32_t lo, uint32_t hi, uint32_t *out)
+{
+    const unsigned char *p = c->p;
+    const unsigned char *end = c->end;
+    if (p == end || !is_digit(*p)) {
+        return 0;
+    }
+    uint64_t v = (uint64_t)(*p++ - '0');
+    int digits = 1;
+    while (p < end && is_digit(*p)) {
+        if (v == 0 || ++digits > 10) {
+            return 0; /* a leading zero, or above any limit */
+        }
+        v = v * 10 + (uint64_t)(*p++ - '0');
+    }
+    if (v < lo || v > hi) {
+        return 0;
+    }
+    *out = (uint32_t)v;
+    c->p = p;
+    return 1;
+}
+
+static inline int
+count(Cur *c, uint32_t *out)
+{
+    return integer(c, 0, MAX_COUNT, out);
+}
+
+/* The rest of a string whose opening quote is already read, closing quote included:
+   printable ASCII other than '"' and '\\' only. */
+static inline int
+string(Cur *c, const unsigned char **s, Py_ssize_t *n)
+{
+    const unsigned char *p = c->p;
+    while (p < c->end && *p != '"') {
+        if (*p < 0x20 || *p > 0x7e || *p == '\\') {
+            return 0;
+        }
+        p++;
+    }
+    if (p == c->end) {
+        return 0;
+    }
+    *s = c->p;
+    *n = p - c->p;
+    c->p = p + 1;
+    return 1;
+}
+
+static int
+is_hex64(const unsigned char *s, Py_ssize_t n)
+{
+    if (n != 64) {
+        return 0;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (!is_digit(s[i]) && !(s[i] >= 'a' && s[i] <= 'f')) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* sheet.TPS_RE: 13 ASCII digits, or "99" and 11 of [0-9A-Z] */
+static int
+is_tps(const unsigned char *s, Py_ssize_t n)
+{
+    if (n != 13) {
+        return 0;
+    }
+    int overseas = s[0] == '9' && s[1] == '9';
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (!is_digit(s[i]) && !(overseas && s[i] >= 'A' && s[i] <= 'Z')) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static PyObject *
+ascii_str(const unsigned char *s, Py_ssize_t n)
+{
+    PyObject *out = PyUnicode_New(n, 127);
+    if (out != NULL) {
+        memcpy(PyUnicode_1BYTE_DATA(out), s, (size_t)n);
+    }
+    return out;
+}
+
+static inline void
+put_u16(unsigned char *out, uint32_t v)
+{
+    out[0] = (unsigned char)v;
+    out[1] = (unsigned char)(v >> 8);
+}
+
+static inline void
+put_u64(unsigned char *out, uint64_t v)
+{
+    for (int i = 0; i < 8; i++) {
+        out[i] = (unsigned char)(v >> (8 * i));
+    }
+}
+
+/* ------------------------------------------------------------------ base64 */
+/* b64[k][c]: the 6 bits of character c at position k of a group, already shifted into
+   place in the group's 24 bits; B64_BAD (above 24 bits) for a character outside the
+   standard alphabet, '=' included (padding is read apart) */
+#define B64_BAD 0xff000000u
+static uint32_t b64[4][256];
+
+static void
+b64_init(void)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (int k = 0; k < 4; k++) {
+        for (int ch = 0; ch < 256; ch++) {
+            b64[k][ch] = B64_BAD;
+        }
+        for (uint32_t i = 0; i < 64; i++) {
+            b64[k][(unsigned char)alphabet[i]] = i << (18 - 6 * k);
+        }
+    }
+}
+
+/* The length padded base64 s[0..n) decodes to, or -1 if n is not a multiple of 4. */
+static Py_ssize_t
+b64_size(const unsigned char *s, Py_ssize_t n)
+{
+    if (n % 4 != 0) {
+        return -1;
+    }
+    if (n == 0) {
+        return 0;
+    }
+    Py_ssize_t pad = s[n - 1] == '=' ? (s[n - 2] == '=' ? 2 : 1) : 0;
+    return n / 4 * 3 - pad;
+}
+
+/* Decode s[0..n) (n a positive multiple of 4) into out, b64_size(s, n) bytes; 0 unless
+   every character is in the alphabet, '=' only as the last one or two, and the pad bits
+   are zero (RFC 4648 §3.5: the one canonical spelling). */
+static int
+b64_decode(const unsigned char *s, Py_ssize_t n, unsigned char *out)
+{
+    uint32_t bad = 0;
+    const unsigned char *last = s + n - 4;
+    for (; s < last; s += 4, out += 3) {
+        uint32_t v = b64[0][s[0]] | b64[1][s[1]] | b64[2][s[2]] | b64[3][s[3]];
+        bad |= v;
+        out[0] = (unsigned char)(v >> 16);
+        out[1] = (unsigned char)(v >> 8);
+        out[2] = (unsigned char)v;
+    }
+    if (s[3] != '=') {
+        uint32_t v = b64[0][s[0]] | b64[1][s[1]] | b64[2][s[2]] | b64[3][s[3]];
+        bad |= v;
+        out[0] = (unsigned char)(v >> 16);
+        out[1] = (unsigned char)(v >> 8);
+        out[2] = (unsigned char)v;
+    }
+    else if (s[2] != '=') {
+        uint32_t v = b64[0][s[0]] | b64[1][s[1]] | b64[2][s[2]];
+        bad |= v | (v & 0xffu ? B64_BAD : 0); /* two pad bits */
+        out[0] = (unsigned char)(v >> 16);
+        out[1] = (unsigned char)(v >> 8);
+    }
+    else {
+        uint32_t v = b64[0][s[0]] | b64[1][s[1]];
+        bad |= v | (v & 0xffffu ? B64_BAD : 0); /* four pad bits */
+        out[0] = (unsigned char)(v >> 16);
+    }
+    return (bad & B64_BAD) == 0;
+}
+
+/* bytes of canonical base64 s[0..n) with exactly ``want`` bytes (-1: any), or NULL
+   without an exception set when s is not that */
+static PyObject *
+b64_bytes(const unsigned char *s, Py_ssize_t n, Py_ssize_t want)
+{
+    Py_ssize_t size = b64_size(s, n);
+    if (size < 0 || (want >= 0 && size != want)) {
+        return NULL;
+    }
+    PyObject *out = PyBytes_FromStringAndSize(NULL, size);
+    if (out == NULL) {
+        return NULL;
+    }
+    if (n > 0 && !b64_decode(s, n, (unsigned char *)PyBytes_AS_STRING(out))) {
+        Py_DECREF(out);
+        return NULL;
+    }
+    return out;
+}
+
+/* ------------------------------------------------------------------ envelope */
+static PyObject *
+envelope(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyTuple_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "envelope(raw: bytes, types: tuple[str, ...])");
+        return NULL;
+    }
+    if (!PyBytes_Check(args[0])) {
+        Py_RETURN_NONE;
+    }
+    PyObject *types = args[1];
+    Cur c = {(const unsigned char *)PyBytes_AS_STRING(args[0]), NULL};
+    c.end = c.p + PyBytes_GET_SIZE(args[0]);
+
+    if (!LIT(&c, "{\"payload\":\"")) {
+        Py_RETURN_NONE;
+    }
+    /* base64 holds no quote: the first one ends the payload */
+    const unsigned char *payload = c.p;
+    const unsigned char *q = memchr(c.p, '"', (size_t)(c.end - c.p));
+    if (q == NULL) {
+        Py_RETURN_NONE;
+    }
+    c.p = q;
+    if (!LIT(&c, "\",\"payloadType\":\"")) {
+        Py_RETURN_NONE;
+    }
+    const unsigned char *type;
+    Py_ssize_t type_len;
+    if (!string(&c, &type, &type_len)) {
+        Py_RETURN_NONE;
+    }
+    PyObject *found = NULL;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(types); i++) {
+        PyObject *t = PyTuple_GET_ITEM(types, i);
+        Py_ssize_t len;
+        const char *name = PyUnicode_Check(t) ? PyUnicode_AsUTF8AndSize(t, &len) : NULL;
+        if (name == NULL) {
+            if (!PyErr_Occurred()) {
+                PyErr_SetString(PyExc_TypeError, "payload types must be str");
+            }
+            return NULL;
+        }
+        if (len == type_len && memcmp(name, type, (size_t)len) == 0) {
+            found = t;
+            break;
+        }
+    }
+    if (found == NULL || !LIT(&c, ",\"signatures\":[{\"keyid\":\"")) {
+        Py_RETURN_NONE;
+    }
+    const unsigned char *keyid = c.p;
+    if (c.end - c.p < 64 || !is_hex64(keyid, 64)) {
+        Py_RETURN_NONE;
+    }
+    c.p += 64;
+    if (!LIT(&c, "\",\"sig\":\"") || c.end - c.p < 88) {
+        Py_RETURN_NONE;
+    }
+    const unsigned char *sig = c.p;
+    c.p += 88;
+    if (!LIT(&c, "\"}]}") || c.p != c.end) {
+        Py_RETURN_NONE;
+    }
+
+    PyObject *sig_bytes = b64_bytes(sig, 88, 64);
+    if (sig_bytes == NULL) {
+        if (PyErr_Occurred()) {
+            return NULL;
+        }
+        Py_RETURN_NONE;
+    }
+    PyObject *payload_bytes = b64_bytes(payload, q - payload, -1);
+    if (payload_bytes == NULL) {
+        Py_DECREF(sig_bytes);
+        if (PyErr_Occurred()) {
+            return NULL;
+        }
+        Py_RETURN_NONE;
+    }
+    PyObject *keyid_str = ascii_str(keyid, 64);
+    if (keyid_str == NULL) {
+        Py_DECREF(sig_bytes);
+        Py_DECREF(payload_bytes);
+        return NULL;
+    }
+    Py_INCREF(found);
+    PyObject *out = PyTuple_New(4);
+    if (out == NULL) {
+        Py_DECREF(found);
+        Py_DECREF(payload_bytes);
+        Py_DECREF(keyid_str);
+        Py_DECREF(sig_bytes);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(out, 0, found);
+    PyTuple_SET_ITEM(out, 1, payload_bytes);
+    PyTuple_SET_ITEM(out, 2, keyid_str);
+    PyTuple_SET_ITEM(out, 3, sig_bytes);
+    return out;
+}
+
+/* ------------------------------------------------------------------ sheet */
+enum { KIND_TICKETS, KIND_CANDIDATES, KIND_PARTIES, N_KINDS };
+#define MAX_CONTESTS 16
+
+/* set once by configure() (single-phase module: one copy per process) */
+static PyTypeObject *facts_type;
+static PyObject *schema;
+static PyObject *contests[MAX_CONTESTS];
+static int contest_kind[MAX_CONTESTS];
+static int n_contests;
+
+static PyObject *
+configure(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    PyObject *facts, *schema_arg, *lists[N_KINDS];
+    if (!PyArg_ParseTuple(args, "O!UO!O!O!:configure", &PyType_Type, &facts, &schema_arg,
+                          &PyTuple_Type, &lists[KIND_TICKETS], &PyTuple_Type,
+                          &lists[KIND_CANDIDATES], &PyTuple_Type, &lists[KIND_PARTIES])) {
+        return NULL;
+    }
+    PyTypeObject *type = (PyTypeObject *)facts;
+    /* results are built as tuples of this type in place: it must be a plain tuple
+       subclass (a NamedTuple: no instance dict, no extra slots) */
+    if (!PyType_IsSubtype(type, &PyTuple_Type)
+        || type->tp_basicsize != PyTuple_Type.tp_basicsize
+        || type->tp_itemsize != PyTuple_Type.tp_itemsize) {
+        PyErr_SetString(PyExc_TypeError, "facts must be a NamedTuple class");
+        return NULL;
+    }
+    PyObject *fields = PyObject_GetAttrString(facts, "_fields");
+    if (fields == NULL) {
+        return NULL;
+    }
+    Py_ssize_t n_fields = PyObject_Length(fields);
+    Py_DECREF(fields);
+    if (n_fields != N_FACTS) {
+        if (!PyErr_Occurred()) {
+            PyErr_Format(PyExc_TypeError, "facts must have %d fields", N_FACTS);
+        }
+        return NULL;
+    }
+    int n = 0;
+    for (int k = 0; k < N_KINDS; k++) {
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(lists[k]); i++) {
+            PyObject *name = PyTuple_GET_ITEM(lists[k], i);
+            if (!PyUnicode_Check(name) || n == MAX_CONTESTS) {
+                PyErr_SetString(PyExc_TypeError, "contests: a few str per list");
+                return NULL;
+            }
+            n++;
+        }
+    }
+    for (int i = 0; i < n_contests; i++) {
+        Py_CLEAR(contests[i]);
+    }
+    n_contests = 0;
+    for (int k = 0; k < N_KINDS; k++) {
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(lists[k]); i++) {
+            PyObject *name = PyTuple_GET_ITEM(lists[k], i);
+            Py_INCREF(name);
+            contests[n_contests] = name;
+            contest_kind[n_contests++] = k;
+        }
+    }
+    Py_INCREF(facts);
+    Py_XSETREF(facts_type, type);
+    Py_INCREF(schema_arg);
+    Py_XSETREF(schema, schema_arg);
+    Py_RETURN_NONE;
+}
+
+static int
+str_is(PyObject *str, const unsigned char *s, Py_ssize_t n)
+{
+    /* configured strings are ASCII (they matched printable bytes or never match) */
+    return PyUnicode_IS_ASCII(str) && PyUnicode_GET_LENGTH(str) == n
+           && memcmp(PyUnicode_1BYTE_DATA(str), s, (size_t)n) == 0;
+}
+
+/* What one pass over a sheet collects. */
+typedef struct {
+    const unsigned char *tps, *reason;
+    Py_ssize_t tps_len, reason_len;
+    PyObject *contest;
+    uint32_t revision;
+    uint32_t figures[N_FIGURES];
+    int party;
+    int n_choices, n_words, n_cands;
+    uint16_t words[MAX_WORDS];
+    uint32_t choices[MAX_LIST], party_only[MAX_LIST], cands[MAX_ENTRIES];
+    uint64_t choices_sum;
+    uint32_t top;
+    int broken;
+} Parsed;
+
+static int
+lpj(Cur *c, uint32_t *f)
+{
+    return LIT(c, "{\"J\":") && count(c, &f[0]) && LIT(c, ",\"L\":") && count(c, &f[1])
+           && LIT(c, ",\"P\":") && count(c, &f[2]) && LIT(c, "}");
+}
+
+/* {"number":N,"votes":C}, its number appended to the layout */
+static int
+entry(Cur *c, Parsed *s, uint32_t *votes)
+{
+    uint32_t number;
+    if (s->n_words == MAX_WORDS || !LIT(c, "{\"number\":")
+        || !integer(c, MIN_NUMBER, MAX_NUMBER, &number) || !LIT(c, ",\"votes\":")
+        || !count(c, votes) || !LIT(c, "}")) {
+        return 0;
+    }
+    s->words[s->n_words++] = (uint16_t)number;
+    return 1;
+}
+
+/* the non-empty tickets or candidates list after its '[' */
+static int
+entries(Cur *c, Parsed *s)
+{
+    do {
+        uint32_t votes;
+        if (s->n_choices == MAX_LIST || !entry(c, s, &votes)) {
+            return 0;
+        }
+        s->choices[s->n_choices++] = votes;
+        s->choices_sum += votes;
+        if (votes > s->top) {
+            s->top = votes;
+        }
+    } while (LIT(c, ","));
+    return LIT(c, "]");
+}
+
+/* the non-empty parties list after its '[' */
+static int
+parties(Cur *c, Parsed *s)
+{
+    uint32_t top_choice = 0, top_part = 0;
+    do {
+        if (s->n_choices == MAX_LIST || s->n_words > MAX_WORDS - 2
+            || !LIT(c, "{\"candidates\":[")) {
+            return 0;
+        }
+        int head = s->n_words;
+        s->n_words += 2; /* party number and list length, known after the list */
+        uint32_t n = 0;
+        uint64_t sum = 0;
+        if (!LIT(c, "]")) {
+            do {
+                uint32_t votes;
+                if (n == MAX_LIST || s->n_cands == MAX_ENTRIES || !entry(c, s, &votes)) {
+                    return 0;
+                }
+                s->cands[s->n_cands++] = votes;
+                sum += votes;
+                n++;
+                if (votes > top_part) {
+                    top_part = votes;
+                }
+            } while (LIT(c, ","));
+            if (!LIT(c, "]")) {
+                return 0;
+            }
+        }
+        uint32_t number, alone, total;
+        if (!LIT(c, ",\"number\":") || !integer(c, MIN_NUMBER, MAX_NUMBER, &number)
+            || !LIT(c, ",\"party_votes\":") || !count(c, &alone)
+            || !LIT(c, ",\"total\":") || !count(c, &total) || !LIT(c, "}")) {
+            return 0;
+        }
+        s->words[head] = (uint16_t)number;
+        s->words[head + 1] = (uint16_t)n;
+        s->party_only[s->n_choices] = alone;
+        s->choices[s->n_choices++] = total;
+        s->choices_sum += total;
+        if (total > top_choice) {
+            top_choice = total;
+        }
+        if (alone > top_part) {
+            top_part = alone;
+        }
+        if (sum + alone != total) {
+            s->broken = 1;
+        }
+    } while (LIT(c, ","));
+    /* where every total is its parts' sum no part exceeds it: only a broken sheet
+       needs the parts in the maximum (sheet.facts_of) */
+    s->top = s->broken && top_part > top_choice ? top_part : top_choice;
+    return LIT(c, "]");
+}
+
+/* 1 when c holds a canonical sheet (order of the lists aside), read into s */
+static int
+parse_sheet(Cur *c, Parsed *s)
+{
+    uint32_t *f = s->figures;
+    const unsigned char *str;
+    Py_ssize_t len;
+    if (!(LIT(c, "{\"ballots\":{\"1\":") && count(c, &f[0]) && LIT(c, ",\"2\":")
+          && count(c, &f[1]) && LIT(c, ",\"3\":") && count(c, &f[2]) && LIT(c, ",\"4\":")
+          && count(c, &f[3]) && LIT(c, "},\"contest\":\"") && string(c, &str, &len))) {
+        return 0;
+    }
+    int kind = -1;
+    for (int i = 0; i < n_contests; i++) {
+        if (str_is(contests[i], str, len)) {
+            s->contest = contests[i];
+            kind = contest_kind[i];
+            break;
+        }
+    }
+    if (kind < 0
+        || !(LIT(c, ",\"disabled\":{\"J\":") && count(c, &f[4]) && LIT(c, ",\"L\":")
+             && count(c, &f[5]) && LIT(c, ",\"P\":") && count(c, &f[6]) && LIT(c, "},\""))) {
+        return 0;
+    }
+    if (LIT(c, "photo_sha256\":\"")
+        && !(string(c, &str, &len) && is_hex64(str, len) && LIT(c, ",\""))) {
+        return 0;
+    }
+    if (LIT(c, "reason\":\"")) {
+        if (!(string(c, &s->reason, &s->reason_len) && s->reason_len <= MAX_REASON
+              && LIT(c, ",\""))) {
+            return 0;
+        }
+    }
+    if (!(LIT(c, "revision\":") && integer(c, 1, MAX_COUNT, &s->revision)
+          && LIT(c, ",\"schema\":\"") && string(c, &str, &len) && str_is(schema, str, len)
+          && LIT(c, ",\"totals\":{\"A\":") && count(c, &f[7]) && LIT(c, ",\"B\":")
+          && count(c, &f[8]) && LIT(c, ",\"C\":") && count(c, &f[9])
+          && LIT(c, "},\"tps\":\"") && string(c, &s->tps, &s->tps_len)
+          && is_tps(s->tps, s->tps_len) && LIT(c, ",\"voters\":{\"A\":") && lpj(c, &f[10])
+          && LIT(c, ",\"B1\":") && lpj(c, &f[13]) && LIT(c, ",\"B2\":") && lpj(c, &f[16])
+          && LIT(c, ",\"B3\":") && lpj(c, &f[19]) && LIT(c, ",\"B4\":") && lpj(c, &f[22])
+          && LIT(c, "},\"votes\":{"))) {
+        return 0;
+    }
+    /* only the contest's own list, and only when it is not empty */
+    s->party = kind == KIND_PARTIES;
+    if (!LIT(c, "}")) {
+        int ok;
+        switch (kind) {
+        case KIND_TICKETS:
+            ok = LIT(c, "\"tickets\":[") && entries(c, s);
+            break;
+        case KIND_CANDIDATES:
+            ok = LIT(c, "\"candidates\":[") && entries(c, s);
+            break;
+        default:
+            ok = LIT(c, "\"parties\":[") && parties(c, s);
+            break;
+        }
+        if (!ok || !LIT(c, "}")) {
+            return 0;
+        }
+    }
+    return LIT(c, "}") && c->p == c->end;
+}
+
+static PyObject *
+build_facts(const Parsed *s)
+{
+    PyObject *out = facts_type->tp_alloc(facts_type, N_FACTS);
+    if (out == NULL) {
+        return NULL;
+    }
+    PyObject *figures = PyTuple_New(N_FIGURES);
+    if (figures == NULL) {
+        Py_DECREF(out);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(out, 4, figures);
+    for (int i = 0; i < N_FIGURES; i++) {
+        PyObject *v = PyLong_FromUnsignedLong(s->figures[i]);
+        if (v == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(figures, i, v);
+    }
+    PyObject *layout = PyBytes_FromStringAndSize(NULL, 2 * (Py_ssize_t)s->n_words);
+    if (layout == NULL) {
+        Py_DECREF(out);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(out, 5, layout);
+    unsigned char *w = (unsigned char *)PyBytes_AS_STRING(layout);
+    for (int i = 0; i < s->n_words; i++) {
+        put_u16(w + 2 * i, s->words[i]);
+    }
+    Py_ssize_t n_votes = 5 + s->n_choices + (s->party ? s->n_choices + s->n_cands : 0);
+    PyObject *votes = PyBytes_FromStringAndSize(NULL, 8 * n_votes);
+    if (votes == NULL) {
+        Py_DECREF(out);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(out, 6, votes);
+    unsigned char *v = (unsigned char *)PyBytes_AS_STRING(votes);
+    const uint32_t *f = s->figures;
+    const uint32_t head[5] = {f[10], f[22], f[7], f[8], f[9]}; /* A.J, B4.J, totals */
+    for (int i = 0; i < 5; i++, v += 8) {
+        put_u64(v, head[i]);
+    }
+    for (int i = 0; i < s->n_choices; i++, v += 8) {
+        put_u64(v, s->choices[i]);
+    }
+    if (s->party) {
+        for (int i = 0; i < s->n_choices; i++, v += 8) {
+            put_u64(v, s->party_only[i]);
+        }
+        for (int i = 0; i < s->n_cands; i++, v += 8) {
+            put_u64(v, s->cands[i]);
+        }
+    }
+    PyObject *tps = ascii_str(s->tps, s->tps_len);
+    if (tps == NULL) {
+        Py_DECREF(out);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(out, 0, tps);
+    Py_INCREF(s->contest);
+    PyTuple_SET_ITEM(out, 1, s->contest);
+    PyObject *item = PyLong_FromUnsignedLong(s->revision);
+    if (item == NULL) {
+        Py_DECREF(out);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(out, 2, item);
+    if (s->reason != NULL) {
+        item = ascii_str(s->reason, s->reason_len);
+        if (item == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+    }
+    else {
+        item = Py_None;
+        Py_INCREF(item);
+    }
+    PyTuple_SET_ITEM(out, 3, item);
+    item = PyLong_FromUnsignedLongLong(s->choices_sum);
+    if (item == NULL) {
+        Py_DECREF(out);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(out, 7, item);
+    item = PyLong_FromUnsignedLong(s->top);
+    if (item == NULL) {
+        Py_DECREF(out);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(out, 8, item);
+    item = PyBool_FromLong(s->broken);
+    PyTuple_SET_ITEM(out, 9, item);
+    return out;
+}
+
+static PyObject *
+sheet(PyObject *Py_UNUSED(module), PyObject *payload)
+{
+    if (facts_type == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "saksi.audit._accel: configure() first");
+        return NULL;
+    }
+    if (!PyBytes_Check(payload) || PyBytes_GET_SIZE(payload) > MAX_SHEET) {
+        Py_RETURN_NONE;
+    }
+    Cur c = {(const unsigned char *)PyBytes_AS_STRING(payload), NULL};
+    c.end = c.p + PyBytes_GET_SIZE(payload);
+    Parsed s;
+    /* only the scalars: the arrays are written before they are read */
+    s.tps = s.reason = NULL;
+    s.tps_len = s.reason_len = 0;
+    s.contest = NULL;
+    s.revision = 0;
+    s.party = s.n_choices = s.n_words = s.n_cands = 0;
+    s.choices_sum = 0;
+    s.top = 0;
+    s.broken = 0;
+    if (!parse_sheet(&c, &s)) {
+        Py_RETURN_NONE;
+    }
+    return build_facts(&s);
+}
+
+/* ------------------------------------------------------------------ module */
+static PyMethodDef methods[] = {
+    {"envelope", (PyCFunction)(void (*)(void))envelope, METH_FASTCALL,
+     "envelope(raw, types) -> (payload_type, payload, keyid, sig) | None\n\n"
+     "A canonical one-signature DSSE envelope; None for anything else."},
+    {"configure", configure, METH_VARARGS,
+     "configure(facts, schema, tickets, candidates, parties) -> None\n\n"
+     "The Facts class, the schema and the contests of each section IV list."},
+    {"sheet", sheet, METH_O,
+     "sheet(payload) -> Facts | None\n\n"
+     "The facts of a canonical sheet (see sheet.facts_of); None for anything else."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT,
+    "saksi.audit._accel",
+    "Optional one-pass recognisers of canonical envelopes and sheets; the Python code "
+    "in saksi.audit is the reference.",
+    -1,
+    methods,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+};
+
+PyMODINIT_FUNC
+PyInit__accel(void)
+{
+    b64_init();
+    return PyModule_Create(&module);
+}
