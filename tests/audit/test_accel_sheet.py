@@ -159,6 +159,19 @@ def test_a_misordered_list_gives_equal_facts_whose_layout_misses_the_ballot(
     assert not in_canonical_order(decode_sheet(misordered, check_order=False))
 
 
+small = st.integers(1, 3)  # few numbers: different ballots with similar words
+party_ballots = st.lists(st.tuples(small, st.lists(small, max_size=3)), max_size=4)
+
+
+@given(party_ballots, party_ballots)
+def test_equal_layouts_are_equal_ballots(a: list[tuple[int, list[int]]],
+                                         b: list[tuple[int, list[int]]]) -> None:
+    def spec(ballot: list[tuple[int, list[int]]]) -> BallotSpec:
+        return BallotSpec("dpr", [n for n, _ in ballot], [c for _, c in ballot])
+
+    assert (spec(a).layout == spec(b).layout) == (a == b)
+
+
 # ------------------------------------------------------------------ other spellings
 NUMBER = re.compile(rb"(?<=[:\[])[0-9]+")
 
@@ -390,7 +403,8 @@ def test_a_sheet_without_votes_is_read_alike(contest: str) -> None:
     doc = json.loads(encode(generate_sheet(sample_ballot(Contest(contest)), sample_tps(), 5)))
     doc["votes"] = {}
     native = agrees(_dump(doc))
-    assert native is not None and native.layout == b"" and native.choices_sum == 0
+    assert native is not None and native.choices_sum == 0
+    assert native.layout == BallotSpec(contest, []).layout  # an empty ballot's
 
 
 def test_facts_are_built_as_the_reference_type_with_the_documented_figures() -> None:
@@ -404,7 +418,10 @@ def test_facts_are_built_as_the_reference_type_with_the_documented_figures() -> 
     assert native.figures[10:13] == (v.A.J, v.A.L, v.A.P)
     assert native.figures[22:] == (v.B4.J, v.B4.L, v.B4.P)
     assert native.votes[:8] == v.A.J.to_bytes(8, "little")
-    assert len(native.layout) == 2 * sum(2 + len(p.candidates) for p in sheet.votes.parties)
+    parties = sheet.votes.parties
+    assert native.layout[:2] == len(parties).to_bytes(2, "little")
+    assert len(native.layout) == 2 * (1 + 2 * len(parties) + sum(len(p.candidates)
+                                                                 for p in parties))
 
 
 def test_it_must_be_configured_with_a_named_tuple_of_the_documented_width() -> None:

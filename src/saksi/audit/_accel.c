@@ -33,8 +33,9 @@
  *                         ballots 1 2 3 4; disabled J L P; totals A B C;
  *                         voters A J L P, B1 J L P, B2 J L P, B3 J L P, B4 J L P
  *         5 layout        bytes, uint16 little-endian: the ballot numbers in sheet order;
- *                         party contests [party, number of candidates, candidates...]
- *                         per party, ppwp and dpd the tickets' or candidates' numbers
+ *                         ppwp and dpd the tickets' or candidates' numbers, party
+ *                         contests the number of parties, the parties' numbers, their
+ *                         lists' lengths, then every candidate's number party by party
  *         6 votes         bytes, uint64 little-endian, what scan.pack writes: voters A.J,
  *                         B4.J, totals A B C, then the votes per choice (a party's total),
  *                         the party-only votes and the candidates' votes, party by party
@@ -67,7 +68,6 @@
 /* the shortest list entry, {"number":1,"votes":0}, is 22 bytes: no sheet within
    MAX_SHEET holds more entries than this (the parser checks it anyway) */
 #define MAX_ENTRIES (MAX_SHEET / 22)
-#define MAX_WORDS (MAX_ENTRIES + 2 * MAX_LIST)
 
 /* ------------------------------------------------------------------ cursor */
 typedef struct {
@@ -483,7 +483,8 @@ typedef struct {
     uint32_t figures[N_FIGURES];
     int party;
     int n_choices, n_words, n_cands;
-    uint16_t words[MAX_WORDS];
+    uint16_t words[MAX_ENTRIES]; /* the entries' numbers (party contests: the candidates') */
+    uint16_t numbers[MAX_LIST], sizes[MAX_LIST]; /* party contests: parties, list lengths */
     uint32_t choices[MAX_LIST], party_only[MAX_LIST], cands[MAX_ENTRIES];
     uint64_t choices_sum;
     uint32_t top;
@@ -502,7 +503,7 @@ static int
 entry(Cur *c, Parsed *s, uint32_t *votes)
 {
     uint32_t number;
-    if (s->n_words == MAX_WORDS || !LIT(c, "{\"number\":")
+    if (s->n_words == MAX_ENTRIES || !LIT(c, "{\"number\":")
         || !integer(c, MIN_NUMBER, MAX_NUMBER, &number) || !LIT(c, ",\"votes\":")
         || !count(c, votes) || !LIT(c, "}")) {
         return 0;
@@ -535,12 +536,9 @@ parties(Cur *c, Parsed *s)
 {
     uint32_t top_choice = 0, top_part = 0;
     do {
-        if (s->n_choices == MAX_LIST || s->n_words > MAX_WORDS - 2
-            || !LIT(c, "{\"candidates\":[")) {
+        if (s->n_choices == MAX_LIST || !LIT(c, "{\"candidates\":[")) {
             return 0;
         }
-        int head = s->n_words;
-        s->n_words += 2; /* party number and list length, known after the list */
         uint32_t n = 0;
         uint64_t sum = 0;
         if (!LIT(c, "]")) {
@@ -566,8 +564,8 @@ parties(Cur *c, Parsed *s)
             || !LIT(c, ",\"total\":") || !count(c, &total) || !LIT(c, "}")) {
             return 0;
         }
-        s->words[head] = (uint16_t)number;
-        s->words[head + 1] = (uint16_t)n;
+        s->numbers[s->n_choices] = (uint16_t)number;
+        s->sizes[s->n_choices] = (uint16_t)n;
         s->party_only[s->n_choices] = alone;
         s->choices[s->n_choices++] = total;
         s->choices_sum += total;
@@ -676,15 +674,26 @@ build_facts(const Parsed *s)
         }
         PyTuple_SET_ITEM(figures, i, v);
     }
-    PyObject *layout = PyBytes_FromStringAndSize(NULL, 2 * (Py_ssize_t)s->n_words);
+    Py_ssize_t n_layout = s->n_words + (s->party ? 1 + 2 * s->n_choices : 0);
+    PyObject *layout = PyBytes_FromStringAndSize(NULL, 2 * n_layout);
     if (layout == NULL) {
         Py_DECREF(out);
         return NULL;
     }
     PyTuple_SET_ITEM(out, 5, layout);
     unsigned char *w = (unsigned char *)PyBytes_AS_STRING(layout);
-    for (int i = 0; i < s->n_words; i++) {
-        put_u16(w + 2 * i, s->words[i]);
+    if (s->party) {
+        put_u16(w, (uint32_t)s->n_choices);
+        w += 2;
+        for (int i = 0; i < s->n_choices; i++, w += 2) {
+            put_u16(w, s->numbers[i]);
+        }
+        for (int i = 0; i < s->n_choices; i++, w += 2) {
+            put_u16(w, s->sizes[i]);
+        }
+    }
+    for (int i = 0; i < s->n_words; i++, w += 2) {
+        put_u16(w, s->words[i]);
     }
     Py_ssize_t n_votes = 5 + s->n_choices + (s->party ? s->n_choices + s->n_cands : 0);
     PyObject *votes = PyBytes_FromStringAndSize(NULL, 8 * n_votes);
