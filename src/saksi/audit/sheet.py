@@ -13,8 +13,9 @@ import struct
 import sys
 import unicodedata
 from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import accumulate
+from itertools import accumulate, pairwise
 from operator import add, sub
 from typing import Annotated, NamedTuple
 
@@ -153,12 +154,22 @@ def decode_sheet(payload: bytes, *, check_order: bool = True) -> Sheet:
 
 
 def in_canonical_order(s: Sheet) -> bool:
+    """Every list sorted by ``number``; entries with equal numbers (only in a sheet
+    CH-BALLOT rejects) by their own canonical bytes (sheet-format.md §2, step 1)."""
     v = s.votes
-    # equal numbers only occur in sheets CH-BALLOT rejects; their order is not checked here
-    seqs = [[e.number for e in v.tickets], [e.number for e in v.candidates],
-            [p.number for p in v.parties]]
-    seqs += ([e.number for e in p.candidates] for p in v.parties)
-    return all(seq == sorted(seq) for seq in seqs)
+    lists: list[Sequence[Entry | PartyRow]] = [v.tickets, v.candidates, v.parties]
+    lists += [p.candidates for p in v.parties]
+    return all(_sorted(rows) for rows in lists)
+
+
+def _sorted(rows: Sequence[Entry | PartyRow]) -> bool:
+    numbers = [r.number for r in rows]
+    if numbers != sorted(numbers):
+        return False
+    if len(set(numbers)) == len(numbers):
+        return True
+    return all(a.number < b.number or _encoder.encode(a) <= _encoder.encode(b)
+               for a, b in pairwise(rows))
 
 
 # ------------------------------------------------------------------ facts
