@@ -36,7 +36,7 @@
  *                         ppwp and dpd the tickets' or candidates' numbers, party
  *                         contests the number of parties, the parties' numbers, their
  *                         lists' lengths, then every candidate's number party by party
- *         6 votes         bytes, uint64 little-endian, what scan.pack writes: voters A.J,
+ *         6 votes         bytes, uint64 little-endian, what sheet.pack writes: voters A.J,
  *                         B4.J, totals A B C, then the votes per choice (a party's total),
  *                         the party-only votes and the candidates' votes, party by party
  *         7 choices_sum   int, the sum of the votes per choice

@@ -35,7 +35,7 @@ class Current(msgspec.Struct, array_like=True):
     revision: int
     flags: list[str]
     # DPT, voters, valid, invalid, total and the vote lists in the order of the TPS's
-    # ballot (index.ElectionIndex.ballot), packed by scan.pack
+    # ballot (index.ElectionIndex.ballot), packed by sheet.pack
     votes: bytes
     versions: int = 1  # accepted versions so far (history length without stale ones)
     history: list[int] = []  # log indices of the accepted versions, oldest first

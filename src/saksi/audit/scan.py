@@ -6,7 +6,6 @@ pass runs in the parent (``saksi.audit.replay``)."""
 
 from __future__ import annotations
 
-from array import array
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,13 +29,7 @@ from saksi.audit.envelope import (
     pae_head,
 )
 from saksi.audit.index import ElectionIndex
-from saksi.audit.sheet import (  # pack: SheetFacts' votes, now built with the sheet facts
-    decode_sheet,
-    in_canonical_order,
-    judge,
-    pack,  # noqa: F401
-    read_facts,
-)
+from saksi.audit.sheet import decode_sheet, in_canonical_order, judge, read_facts
 from saksi.audit.tlog import (
     TILE_WIDTH,
     FormatError,
@@ -180,10 +173,6 @@ ControlFacts = tuple[Control, str]
 # (tps, contest, revision, has_reason, ballot_ok (-1 unknown TPS/contest), flags, votes)
 # with ``votes`` the packed figures and vote lists (see ``pack``)
 SheetFacts = tuple[str, str, int, bool, int, tuple[str, ...], bytes]
-
-
-def unpack(votes: bytes) -> list[int]:
-    return array("Q", votes).tolist()
 
 
 def _index() -> ElectionIndex:

@@ -228,6 +228,14 @@ def pack(figures: tuple[int, int, int, int, int], choices: list[int], party_only
     return out.tobytes()
 
 
+def unpack(votes: bytes) -> list[int]:
+    """The fields of ``pack``'s bytes (or of a sum of them, written back as bytes)."""
+    out = array("Q", votes)
+    if sys.byteorder == "big":
+        out.byteswap()
+    return out.tolist()
+
+
 def facts_of(s: Sheet) -> Facts:
     """The reference reduction of a decoded sheet (``_accel.sheet`` must equal it)."""
     v, bal, d, t, vo = s.votes, s.ballots, s.disabled, s.totals, s.voters

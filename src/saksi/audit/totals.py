@@ -8,8 +8,7 @@ from math import lcm
 
 from saksi.audit.index import NATIONAL, ElectionIndex, contests_at
 from saksi.audit.replay import Current
-from saksi.audit.scan import unpack
-from saksi.audit.sheet import CONTESTS, PARTY_CONTESTS, BallotSpec
+from saksi.audit.sheet import CONTESTS, PARTY_CONTESTS, BallotSpec, unpack
 
 
 @dataclass(slots=True)
@@ -50,7 +49,7 @@ class Totals:
 
 class _Cell:
     """One desa's sheets of one contest. The counted ones are summed packed
-    (``scan.pack``): added as integers, every field adds at once (they share a ballot)."""
+    (``sheet.pack``): added as integers, every field adds at once (they share a ballot)."""
 
     __slots__ = ("counted", "flagged", "flagged_votes", "sheets_in", "size", "sum")
 
