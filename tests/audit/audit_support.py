@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from saksi.audit.sheet import BallotSpec, Sheet, TpsInfo, facts_of, judge, unpack
 from saksi.cli import main
 
 
@@ -54,3 +55,24 @@ def build(directory: Path, *, tps_limit: int = 40, seed: int = 11, ppk: int = 0)
             ingestor.submit_many(docs[i:i + 50])
         vkey: str = ingestor.log.vkey
     return vkey
+
+
+# (matches the ballot, flags, votes per choice, party-only votes, candidate votes), the
+# vote lists aligned with the BallotSpec (candidates flattened party by party)
+Assessed = tuple[bool, tuple[str, ...], list[int], list[int], list[int]]
+_MISMATCH: Assessed = (False, (), [], [], [])
+
+
+def assess(s: Sheet, spec: BallotSpec, tps: TpsInfo) -> Assessed:
+    """``judge`` of the sheet's facts, with the vote lists unpacked: the verifier's sheet
+    check written out in Python, for tests to compare with the writer's rules."""
+    f = facts_of(s)
+    ok, flags = judge(f, spec, tps)
+    if not ok:
+        return _MISMATCH
+    words = unpack(f.votes)
+    n = len(spec.numbers)
+    choices = words[5:5 + n]
+    if not spec.party:
+        return True, flags, choices, [], []
+    return True, flags, choices, words[5 + n:5 + 2 * n], words[5 + 2 * n:]

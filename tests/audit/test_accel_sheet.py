@@ -23,7 +23,6 @@ from saksi.audit.sheet import (
     BallotSpec,
     Facts,
     TpsInfo,
-    assess,
     decode_sheet,
     facts_of,
     in_canonical_order,
@@ -40,7 +39,9 @@ except ImportError:
                     pytrace=False)
     pytest.skip("saksi.audit._accel is not built", allow_module_level=True)
 
+sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1] / "sheets"))
+from audit_support import assess
 from sheets_strategies import (  # type: ignore[import-not-found]
     polling_stations,
     sample_ballot,

@@ -30,7 +30,7 @@ from saksi.audit.envelope import (
     pae,
 )
 from saksi.audit.policy import Policy
-from saksi.audit.sheet import BallotSpec, TpsInfo, assess, decode_sheet, encode_sheet
+from saksi.audit.sheet import BallotSpec, TpsInfo, decode_sheet, encode_sheet
 from saksi.audit.tlog import (
     SIG_COSIGNATURE,
     SIG_ED25519,
@@ -49,9 +49,11 @@ from saksi.audit.tlog import (
     tiles_for_size,
 )
 
+sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1] / "sheets"))
 import contextlib
 
+from audit_support import assess
 from sheets_strategies import (  # type: ignore[import-not-found]
     polling_stations,
     sample_ballot,

@@ -367,24 +367,3 @@ def judge(f: Facts, spec: BallotSpec, tps: TpsInfo) -> tuple[bool, tuple[str, ..
     if cap < tc or f.top > cap:
         out.append("CH-VOTES-LE-CAP")
     return True, tuple(out)
-
-
-# (matches the ballot, flags, votes per choice, party-only votes, candidate votes), the
-# vote lists aligned with the BallotSpec (candidates flattened party by party)
-Assessed = tuple[bool, tuple[str, ...], list[int], list[int], list[int]]
-_MISMATCH: Assessed = (False, (), [], [], [])
-
-
-def assess(s: Sheet, spec: BallotSpec, tps: TpsInfo) -> Assessed:
-    """``judge`` of the sheet's facts, with the vote lists unpacked: the verifier's sheet
-    check written out in Python (the worker runs ``judge`` on ``read_facts``)."""
-    f = facts_of(s)
-    ok, flags = judge(f, spec, tps)
-    if not ok:
-        return _MISMATCH
-    words = list(struct.unpack(f"<{len(f.votes) // 8}Q", f.votes))
-    n = len(spec.numbers)
-    choices = words[5:5 + n]
-    if not spec.party:
-        return True, flags, choices, [], []
-    return True, flags, choices, words[5 + n:5 + 2 * n], words[5 + 2 * n:]
