@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from types import ModuleType
+
+import pytest
+from hypothesis import strategies as st
 
 from saksi.audit.sheet import BallotSpec, Sheet, TpsInfo, facts_of, judge, unpack
 from saksi.cli import main
@@ -76,3 +81,33 @@ def assess(s: Sheet, spec: BallotSpec, tps: TpsInfo) -> Assessed:
     if not spec.party:
         return True, flags, choices, [], []
     return True, flags, choices, words[5 + n:5 + 2 * n], words[5 + 2 * n:]
+
+
+def accel_module() -> ModuleType:
+    """The C accelerator, for a test module about it: without it the module is skipped,
+    except under CI=true, where that is a failure (CI installs a compiler)."""
+    try:
+        from saksi.audit import _accel
+    except ImportError:
+        if os.environ.get("CI") == "true":
+            pytest.fail("saksi.audit._accel is not built (no C compiler at install?)",
+                        pytrace=False)
+        pytest.skip("saksi.audit._accel is not built", allow_module_level=True)
+    return _accel
+
+
+def mutations(data: bytes, max_edits: int = 4) -> st.SearchStrategy[bytes]:
+    """``data`` with bytes flipped, inserted or deleted somewhere."""
+    def apply(edits: list[tuple[int, int, int]]) -> bytes:
+        out = bytearray(data)
+        for kind, where, value in edits:
+            pos = where % (len(out) + 1)
+            if kind == 0 and pos < len(out):
+                out[pos] ^= value or 1
+            elif kind == 1:
+                out.insert(pos, value)
+            elif pos < len(out):
+                del out[pos]
+        return bytes(out)
+    edit = st.tuples(st.integers(0, 2), st.integers(0, 1 << 16), st.integers(0, 255))
+    return st.lists(edit, min_size=1, max_size=max_edits).map(apply)

@@ -8,7 +8,6 @@ Python path refuses and never returns other facts."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
 from pathlib import Path
@@ -31,17 +30,9 @@ from saksi.audit.sheet import (
 )
 from saksi.audit.tlog import FormatError
 
-try:
-    from saksi.audit import _accel
-except ImportError:
-    if os.environ.get("CI") == "true":
-        pytest.fail("saksi.audit._accel is not built (no C compiler at install?)",
-                    pytrace=False)
-    pytest.skip("saksi.audit._accel is not built", allow_module_level=True)
-
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1] / "sheets"))
-from audit_support import assess
+from audit_support import accel_module, assess
 from sheets_strategies import (  # type: ignore[import-not-found]
     polling_stations,
     sample_ballot,
@@ -51,6 +42,8 @@ from sheets_strategies import (  # type: ignore[import-not-found]
 from saksi.election.model import Contest
 from saksi.sheets.canonical import encode
 from saksi.sheets.generate import generate_sheet
+
+_accel = accel_module()
 
 SETTINGS = settings(max_examples=200, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

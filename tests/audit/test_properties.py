@@ -53,7 +53,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1] / "sheets"))
 import contextlib
 
-from audit_support import assess
+from audit_support import assess, mutations
 from sheets_strategies import (  # type: ignore[import-not-found]
     polling_stations,
     sample_ballot,
@@ -65,22 +65,6 @@ from saksi.election.model import Contest
 FAST = settings(max_examples=60, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
-
-def mutations(data: bytes) -> st.SearchStrategy[bytes]:
-    """``data`` with bytes flipped, inserted or deleted somewhere."""
-    def apply(edits: list[tuple[int, int, int]]) -> bytes:
-        out = bytearray(data)
-        for kind, where, value in edits:
-            pos = where % (len(out) + 1)
-            if kind == 0 and pos < len(out):
-                out[pos] ^= value or 1
-            elif kind == 1:
-                out.insert(pos, value)
-            elif pos < len(out):
-                del out[pos]
-        return bytes(out)
-    edit = st.tuples(st.integers(0, 2), st.integers(0, 1 << 16), st.integers(0, 255))
-    return st.lists(edit, min_size=1, max_size=4).map(apply)
 
 
 # ------------------------------------------------------------------ signed notes

@@ -7,34 +7,20 @@ names that do not exist are ``None``, never an error.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import msgspec
 from hypothesis import given
 from hypothesis import strategies as st
 
-from saksi.election import Election
-from saksi.election.model import Contest
 from saksi.ingest import Ingestor, Receipt
 from saksi.ingest.outcome import Published
 from saksi.ingest.sequencer import DocumentCache
 from saksi.keys import envelope as env
-from saksi.keys.envelope import TYPE_SHEET
-from saksi.keys.hierarchy import load_master
-from saksi.keys.simulation import device_key
-from saksi.sheets.canonical import encode
-from saksi.sheets.generate import generate_sheet
 
-
-def _signed_ppwp(directory: Path, n: int) -> list[bytes]:
-    master = load_master(directory, None)
-    out = []
-    with Election.open(directory) as election:
-        for t, _ in zip(election.iter_tps(), range(n), strict=False):
-            sheet = generate_sheet(election.ballot(t.code, Contest.PPWP), t, 3)
-            out.append(env.encode(env.sign(TYPE_SHEET, encode(sheet), [device_key(master,
-                                                                                   t.code)])))
-    return out
+sys.path.insert(0, str(Path(__file__).parent))
+from ingest_support import signed_ppwp
 
 
 def _sheets_in(doc: Published | None) -> int:
@@ -43,7 +29,7 @@ def _sheets_in(doc: Published | None) -> int:
 
 
 def test_documents_follow_every_batch_and_are_reused_until_then(election_dir: Path) -> None:
-    first, second = _signed_ppwp(election_dir, 2)
+    first, second = signed_ppwp(election_dir, 2, seed=3)
     with Ingestor.open(election_dir) as ingestor:
         seq = ingestor.sequencer
         national = ("region", "ppwp/0")
@@ -64,7 +50,7 @@ def test_documents_follow_every_batch_and_are_reused_until_then(election_dir: Pa
 
 
 def test_names_that_do_not_exist_are_none(election_dir: Path) -> None:
-    raw = _signed_ppwp(election_dir, 1)[0]  # never submitted: its TPS has no document
+    raw = signed_ppwp(election_dir, 1, seed=3)[0]  # never submitted: its TPS has no document
     sheet_tps = msgspec.json.decode(env.decode(raw).payload)["tps"]
     with Ingestor.open(election_dir) as ingestor:
         got = ingestor.sequencer.documents([

@@ -8,34 +8,19 @@ same totals: the last snapshot plus the sheets indexed after it.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import msgspec
 import pytest
 
-from saksi.election import Election
-from saksi.election.model import Contest
 from saksi.ingest import Ingestor, Receipt
 from saksi.ingest import sequencer as seq_module
-from saksi.keys import envelope as env
-from saksi.keys.envelope import TYPE_SHEET
-from saksi.keys.hierarchy import load_master
-from saksi.keys.simulation import device_key
-from saksi.sheets.canonical import encode
-from saksi.sheets.generate import generate_sheet
 from saksi.store import open_store
 from saksi.store.base import default_url
 
-
-def _signed_ppwp(directory: Path, n: int) -> list[bytes]:
-    master = load_master(directory, None)
-    out = []
-    with Election.open(directory) as election:
-        for t, _ in zip(election.iter_tps(), range(n), strict=False):
-            sheet = generate_sheet(election.ballot(t.code, Contest.PPWP), t, 5)
-            out.append(env.encode(env.sign(TYPE_SHEET, encode(sheet), [device_key(master,
-                                                                                   t.code)])))
-    return out
+sys.path.insert(0, str(Path(__file__).parent))
+from ingest_support import signed_ppwp
 
 
 def _snapshot_index(directory: Path) -> int | None:
@@ -58,7 +43,7 @@ def _national(ingestor: Ingestor) -> bytes:
 def test_no_snapshot_past_the_cap_and_a_restart_still_counts_every_sheet(
         election_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(seq_module, "SNAPSHOT_MAX_SLOTS", 3)
-    raws = _signed_ppwp(election_dir, 6)
+    raws = signed_ppwp(election_dir, 6, seed=5)
     with Ingestor.open(election_dir) as ingestor:
         receipts = [ingestor.submit(raw) for raw in raws[:3]]
     assert all(isinstance(r, Receipt) for r in receipts)
