@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 from hypothesis import strategies as st
+from nacl.signing import SigningKey
 
+from saksi.audit.envelope import keyid_of, pae
 from saksi.audit.sheet import BallotSpec, Sheet, TpsInfo, facts_of, judge, unpack
 from saksi.cli import main
 
@@ -111,3 +115,13 @@ def mutations(data: bytes, max_edits: int = 4) -> st.SearchStrategy[bytes]:
         return bytes(out)
     edit = st.tuples(st.integers(0, 2), st.integers(0, 1 << 16), st.integers(0, 255))
     return st.lists(edit, min_size=1, max_size=max_edits).map(apply)
+
+
+def envelope(payload_type: str, payload: bytes, keys: list[SigningKey]) -> bytes:
+    """A canonical envelope of ``payload`` signed by ``keys`` (the writer's spelling)."""
+    sigs = [{"keyid": keyid_of(bytes(k.verify_key)),
+             "sig": base64.b64encode(k.sign(pae(payload_type, payload)).signature).decode()}
+            for k in keys]
+    return json.dumps({"payload": base64.b64encode(payload).decode(),
+                       "payloadType": payload_type, "signatures": sigs},
+                      separators=(",", ":")).encode()

@@ -24,12 +24,11 @@ from saksi.audit.envelope import (
     _decode_slow,
     decode_envelope,
     keyid_of,
-    pae,
 )
 from saksi.audit.tlog import FormatError
 
 sys.path.insert(0, str(Path(__file__).parent))
-from audit_support import accel_module, mutations
+from audit_support import accel_module, envelope, mutations
 
 _accel = accel_module()
 
@@ -38,14 +37,6 @@ SETTINGS = settings(max_examples=200, deadline=None,
 KEYS = [SigningKey(bytes([i + 1]) * 32) for i in range(3)]
 ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
-
-def envelope(payload_type: str, payload: bytes, keys: list[SigningKey]) -> bytes:
-    sigs = [{"keyid": keyid_of(bytes(k.verify_key)),
-             "sig": base64.b64encode(k.sign(pae(payload_type, payload)).signature).decode()}
-            for k in keys]
-    return json.dumps({"payload": base64.b64encode(payload).decode(),
-                       "payloadType": payload_type, "signatures": sigs},
-                      separators=(",", ":")).encode()
 
 
 def python_decoded(raw: bytes) -> Decoded | None:

@@ -53,7 +53,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1] / "sheets"))
 import contextlib
 
-from audit_support import assess, mutations
+from audit_support import assess, envelope, mutations
 from sheets_strategies import (  # type: ignore[import-not-found]
     polling_stations,
     sample_ballot,
@@ -242,14 +242,6 @@ def test_tiles_for_size_covers_exactly_the_tree(level: int, size: int) -> None:
 # ------------------------------------------------------------------ envelopes
 SIGNER = SigningKey(b"\x05" * 32)
 
-
-def envelope(payload_type: str, payload: bytes, keys: list[SigningKey]) -> bytes:
-    sigs = [{"keyid": keyid_of(bytes(k.verify_key)),
-             "sig": base64.b64encode(k.sign(pae(payload_type, payload)).signature).decode()}
-            for k in keys]
-    return json.dumps({"payload": base64.b64encode(payload).decode(),
-                       "payloadType": payload_type, "signatures": sigs},
-                      separators=(",", ":")).encode()
 
 
 @given(st.binary(max_size=200), st.integers(1, 3))
