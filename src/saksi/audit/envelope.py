@@ -29,7 +29,6 @@ TYPE_SHEET = "application/vnd.saksi.sheet.v1+json"
 CONTROL_TYPES = frozenset({TYPE_MANIFEST, TYPE_AUTHORITY, TYPE_ENROLMENT, TYPE_REVOCATION})
 TYPES = CONTROL_TYPES | {TYPE_SHEET}
 MAX_ENVELOPE = 65_536
-SHEET_MARKER = b'"payloadType":"' + TYPE_SHEET.encode() + b'"'
 
 HEX64 = re.compile(r"\A[0-9a-f]{64}\Z")
 REGION = re.compile(r"\A(?:0|[0-9]{2}|(?:[0-9]{4}|99[0-9A-Z]{2})(?:[0-9]{2}(?:[0-9]{4})?)?)\Z")

@@ -92,6 +92,11 @@ class Replay:
             bad = [k for k, v in zip(signers, verdicts, strict=True) if v == 0]
             self._fail(index, "SIG-INVALID", f"signature does not verify: {bad[0]}")
             return
+        if -1 in verdicts and any(v == -1 and self._valid(k, index) is not None
+                                  for k, v in zip(signers, verdicts, strict=True)):
+            # a signature nobody checked grants nothing, whatever the key's standing
+            self._fail(index, "SIG-UNCHECKED", "a signature by a valid key was not checked")
+            return
         if ptype == TYPE_SHEET:
             self.report.sheets += 1
             assert isinstance(facts, tuple)

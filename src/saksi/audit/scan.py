@@ -6,6 +6,8 @@ pass runs in the parent (``saksi.audit.replay``)."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,10 +16,6 @@ from nacl.exceptions import BadSignatureError
 
 from saksi.audit.envelope import (
     CONTROL_TYPES,
-    HEX64,
-    SHEET_MARKER,
-    TYPE_AUTHORITY,
-    TYPE_ENROLMENT,
     TYPE_SHEET,
     Authority,
     Control,
@@ -79,72 +77,125 @@ def _bundle_prefix(data: bytes, count: int) -> bytes:
     return data[:pos]
 
 
-# Phase 1 ------------------------------------------------------------------------
-# (bundle n, problem or "", subtree root of a full tile or the leaf hashes of a partial one,
-#  keys named by the bundle's control documents: (keyid, hex public key) in log order)
-HashResult = tuple[int, str, list[bytes], list[tuple[str, str]]]
+# One pass --------------------------------------------------------------------
+# Each bundle is read once: its leaves are hashed against the level-0 tile and every
+# entry is checked. A signature is checked with the keys this worker knows: those the
+# parent held when it forked (a saved state's), those named by entries of its own tasks
+# and those other workers published in the key journal. A signature by a key the worker
+# does not know yet is "unknown" (-1); the parent, which sees every named key in log
+# order, verifies again every signature that is not "ok" (``verify.Pass``), so what a
+# worker knows decides only how fast a run is, never a verdict.
+
+# (bundle n, problem or "", subtree root of a full tile or the leaf hashes of a partial
+#  one, keys named (log index, keyid, hex public key) in log order, the entries' results)
+BundleResult = tuple[int, str, list[bytes], list[tuple[int, str, str]], list["EntryResult"]]
+
+# set in the parent before the pool forks: keyid -> hex public key (the registry of a
+# saved state itself, not a converted copy); the key journal's path; whether entries are
+# checked at all (not without an election index: the tree alone then)
+KEYS: dict[str, str] = {}
+JOURNAL: list[Path] = []
+CHECK_ENTRIES: list[bool] = [True]
+_INDEX: list[ElectionIndex] = []
+ELECTION_DIR: list[Path] = []
 
 
-def hash_bundles(log: Path, bundles: list[Bundle]) -> list[HashResult]:
-    out: list[HashResult] = []
+class KeyJournal:
+    """Keys the workers named, shared through one append-only file of ``keyid hex`` lines.
+
+    A worker appends the keys of each bundle it checked (one ``write`` with O_APPEND:
+    whole lines, never interleaved with another writer's) and reads what others appended
+    when it meets a key it does not know, at most once per bundle. A line that is torn
+    or wrong can only make a signature fail here; the parent verifies those again with
+    its own registry."""
+
+    def __init__(self, path: Path, known: dict[str, str]) -> None:
+        self.keys = dict(known)
+        self._out = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        self._in = os.open(path, os.O_RDONLY)
+        self._tail = b""
+        self.fresh = False  # read the journal since the current bundle began
+
+    def publish(self, named: list[tuple[int, str, str]]) -> None:
+        if named:
+            os.write(self._out, "".join(f"{k} {h}\n" for _, k, h in named).encode())
+
+    def lookup(self, keyid: str) -> str | None:
+        key = self.keys.get(keyid)
+        if key is None and not self.fresh:
+            self.fresh = True
+            self._read()
+            key = self.keys.get(keyid)
+        return key
+
+    def _read(self) -> None:
+        chunks = [self._tail]
+        while block := os.read(self._in, 1 << 20):
+            chunks.append(block)
+        data = b"".join(chunks)
+        cut = data.rfind(b"\n") + 1
+        self._tail = data[cut:]
+        keys = self.keys
+        for line in data[:cut].decode("ascii", "replace").splitlines():
+            keyid, _, key = line.partition(" ")
+            keys.setdefault(keyid, key)
+
+
+_JOURNALS: list[KeyJournal] = []
+
+
+def _journal() -> KeyJournal:
+    if not _JOURNALS:
+        _JOURNALS.append(KeyJournal(JOURNAL[0], KEYS))
+    return _JOURNALS[0]
+
+
+def reset(keys: dict[str, str], journal: Path, election: Path, check: bool) -> None:
+    """Set what the workers inherit (in the parent, before the pool forks)."""
+    global KEYS  # noqa: PLW0603
+    KEYS = keys
+    JOURNAL[:] = [journal]
+    ELECTION_DIR[:] = [election]
+    CHECK_ENTRIES[0] = check
+    _INDEX.clear()
+    _JOURNALS.clear()
+
+
+def scan_bundles(log: Path, bundles: list[Bundle]) -> list[BundleResult]:
+    out: list[BundleResult] = []
     for b in bundles:
         base = b.n * TILE_WIDTH
         data = read_tile_file(log, "entries", b.n, b.width)
         if data is None:
-            out.append((b.n, f"missing:{tile_path('entries', b.n, b.width)}", [], []))
+            out.append((b.n, f"missing:{tile_path('entries', b.n, b.width)}", [], [], []))
             continue
         tile = read_tile_file(log, 0, b.n, b.width)
         if tile is None:
-            out.append((b.n, f"missing:{tile_path(0, b.n, b.width)}", [], []))
+            out.append((b.n, f"missing:{tile_path(0, b.n, b.width)}", [], [], []))
             continue
         try:
             entries = split_bundle(data, b.width)
             published = split_hashes(tile, b.width)
         except FormatError as exc:
-            out.append((b.n, f"format:{tile_path('entries', b.n, b.width)}:{exc}", [], []))
+            out.append((b.n, f"format:{tile_path('entries', b.n, b.width)}:{exc}", [], [], []))
             continue
         leaves = [leaf_hash(e) for e in entries]
         if leaves != published:
             bad = next(i for i, (x, y) in enumerate(zip(leaves, published, strict=True)) if x != y)
-            out.append((b.n, f"leaf:{tile_path(0, b.n, b.width)}:{base + bad}", [], []))
+            out.append((b.n, f"leaf:{tile_path(0, b.n, b.width)}:{base + bad}", [], [], []))
             continue
-        keys = [k for e in entries[b.start:] if SHEET_MARKER not in e
-                for k in named_keys(e)]
         hashes = [perfect_root(leaves)] if b.width == TILE_WIDTH and b.start == 0 else leaves
-        out.append((b.n, "", hashes, keys))
+        if not CHECK_ENTRIES[0]:
+            out.append((b.n, "", hashes, [], []))
+            continue
+        journal = _journal()
+        journal.fresh = False
+        named: list[tuple[int, str, str]] = []
+        results = [check_entry(base + i, entries[i], journal, named)
+                   for i in range(b.start, b.width)]
+        journal.publish(named)
+        out.append((b.n, "", hashes, named, results))
     return out
-
-
-def named_keys(raw: bytes) -> list[tuple[str, str]]:
-    """The key a control entry introduces, as (keyid, hex): the registry the workers check
-    signatures with holds every such key; whether it may sign where is the replay's call.
-    An entry that does not decode names none (the entry pass reports it)."""
-    try:
-        env = decode_envelope(raw)
-    except FormatError:
-        return []
-    key = _leading_key(env.payload_type, env.payload)
-    if key is None:
-        try:
-            key = named_key(decode_control(env.payload_type, env.payload))
-        except (FormatError, KeyError):
-            return []
-    return [] if key is None else [(keyid_of(bytes.fromhex(key)), key)]
-
-
-_KEY_FIRST = frozenset({TYPE_AUTHORITY, TYPE_ENROLMENT})
-
-
-def _leading_key(payload_type: str, payload: bytes) -> str | None:
-    """The key of an enrolment or authority certificate read from its first member
-    (canonical key order puts ``key`` first) without decoding the rest: 830,000 of
-    them at national scale. The entry pass decodes every entry in full; one it refuses
-    is reported there, and a key this map holds grants nothing by itself."""
-    if payload_type not in _KEY_FIRST or payload[72:74] != b'",' or not payload.startswith(
-            b'{"key":"'):
-        return None
-    key = payload[8:72].decode("ascii", "replace")
-    return key if HEX64.match(key) else None
 
 
 def named_key(doc: Control) -> str | None:
@@ -156,13 +207,6 @@ def named_key(doc: Control) -> str | None:
         return doc.key
     return None
 
-
-# Phase 2 ------------------------------------------------------------------------
-# set in the parent before the pool forks: keyid -> hex public key (the registry itself,
-# not a converted copy: at national scale that is 832k keys the parent need not touch)
-KEYS: dict[str, str] = {}
-_INDEX: list[ElectionIndex] = []
-ELECTION_DIR: list[Path] = []
 
 # per entry: (index, payload type or "", error code or "", signer keyids, signature
 # verdicts (1 ok, 0 bad, -1 unknown key), payload facts)
@@ -181,24 +225,11 @@ def _index() -> ElectionIndex:
     return _INDEX[0]
 
 
-def check_bundles(log: Path, bundles: list[Bundle]) -> list[EntryResult]:
-    out: list[EntryResult] = []
-    keys = KEYS
-    for b in bundles:
-        data = read_tile_file(log, "entries", b.n, b.width)
-        if data is None:
-            continue  # phase 1 reported it
-        try:
-            entries = split_bundle(data, b.width)
-        except FormatError:
-            continue
-        base = b.n * TILE_WIDTH
-        for i in range(b.start, b.width):
-            out.append(check_entry(base + i, entries[i], keys))
-    return out
-
-
-def check_entry(index: int, raw: bytes, keys: dict[str, str]) -> EntryResult:
+def check_entry(index: int, raw: bytes, keys: KeyJournal,
+                named: list[tuple[int, str, str]]) -> EntryResult:
+    """One entry's envelope, signatures and payload; a key the entry names is appended
+    to ``named`` and known to ``keys`` before its own signatures are checked (the
+    manifest signs with the root key it names)."""
     try:
         env = decode_envelope(raw)
     except FormatError as exc:
@@ -207,16 +238,22 @@ def check_entry(index: int, raw: bytes, keys: dict[str, str]) -> EntryResult:
     # (the payload is most of the entry) instead of PAE first, then the concatenation
     head = pae_head(env.payload_type, len(env.payload))
     signers = tuple(k for k, _ in env.signatures)
-    verdicts = tuple(_verify(keys.get(k), b"".join((s, head, env.payload)))
-                     for k, s in env.signatures)
     if env.payload_type in CONTROL_TYPES:
         try:
             doc = decode_control(env.payload_type, env.payload)
         except FormatError as exc:
-            return (index, env.payload_type, str(exc), signers, verdicts, None)
+            return (index, env.payload_type, str(exc), signers, (), None)
         key = named_key(doc)
-        control: ControlFacts = (doc, "" if key is None else keyid_of(bytes.fromhex(key)))
-        return (index, env.payload_type, "", signers, verdicts, control)
+        keyid = ""
+        if key is not None:
+            keyid = keyid_of(bytes.fromhex(key))
+            named.append((index, keyid, key))
+            keys.keys.setdefault(keyid, key)
+        verdicts = tuple(_verify(keys.lookup(k), b"".join((s, head, env.payload)))
+                         for k, s in env.signatures)
+        return (index, env.payload_type, "", signers, verdicts, (doc, keyid))
+    verdicts = tuple(_verify(keys.lookup(k), b"".join((s, head, env.payload)))
+                     for k, s in env.signatures)
     try:
         facts = read_facts(env.payload)
     except FormatError as exc:
@@ -241,6 +278,14 @@ def check_entry(index: int, raw: bytes, keys: dict[str, str]) -> EntryResult:
                        bool((facts.reason or "").strip()), int(ok), fl,
                        facts.votes if ok else b"")
     return (index, TYPE_SHEET, "", signers, verdicts, out)
+
+
+def verdicts_of(raw: bytes, lookup: Callable[[str], str | None]) -> tuple[int, ...]:
+    """The signatures of an entry whose envelope decoded, checked with ``lookup``'s keys
+    (the parent's second look at a signature a worker could not call ok)."""
+    env = decode_envelope(raw)
+    head = pae_head(env.payload_type, len(env.payload))
+    return tuple(_verify(lookup(k), b"".join((s, head, env.payload))) for k, s in env.signatures)
 
 
 def _verify(public: str | None, signed: bytes) -> int:

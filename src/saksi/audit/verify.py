@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import sqlite3
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -38,6 +39,7 @@ from saksi.audit.tlog import (
     Frontier,
     VerifierKey,
     perfect_root,
+    split_bundle,
     split_hashes,
     tile_path,
     tiles_for_size,
@@ -270,12 +272,25 @@ class _Call:
 
 def _tiles(opts: Options, cp: Checkpoint, m: int, frontier: Frontier, report: Report,  # noqa: PLR0917
            incremental: bool, trust: TrustState, outcome: Outcome) -> bool:
+    """Steps 3–6 in one read of the log: workers hash and check each bundle, the parent
+    extends the tree and replays the entries in log order. Entry findings count only
+    once the tree is the checkpoint's: they are kept apart until then."""
     log = opts.log_dir
     bundles = _bundles(m, cp.size)
     chunks = _chunks(bundles, opts.workers)
+    try:  # the workers need the public election index to check sheets
+        ElectionIndex.open(opts.election_dir).close()
+        index_error = ""
+    except (OSError, ValueError) as exc:
+        index_error = str(exc)
+    entries = Report(report.source)
+    replay = _replay(opts, cp, trust, entries)
+    pass_ = Pass(log, trust.publics)
+    spool = tempfile.TemporaryDirectory(prefix="saksi-verify-")
+    scan.reset(trust.publics, Path(spool.name) / "keys", opts.election_dir, not index_error)
     pool = _pool(opts.workers, len(chunks))
-    # the tally's frame needs the index only: build it meanwhile in a thread, joined
-    # before the next fork (a process must not fork while a thread is inside SQLite)
+    # the tally's frame needs the index only: built meanwhile in a thread, started after
+    # the fork (a process must not fork while a thread is inside SQLite)
     beside = ThreadPoolExecutor(1)
     framing = beside.submit(_frame, opts.election_dir)
     try:
@@ -283,13 +298,12 @@ def _tiles(opts: Options, cp: Checkpoint, m: int, frontier: Frontier, report: Re
         frontier.size = sum(1 << h for h, _ in frontier.nodes)
         old_root = base64.b64decode(opts.since.root) if opts.since is not None else None
         tile_roots: list[bytes] = []
-        named: list[tuple[str, str]] = []  # (keyid, hex key) in log order
         broken = False
-        step = _progress(opts.progress, "pohon / tree   ", len(bundles))
+        step = _progress(opts.progress, "entri / entries", len(bundles))
         prefix_ok = old_root is None or m % TILE_WIDTH == 0
         bundle_iter = iter(bundles)
-        for results in _map(pool, _hash_chunk, log, chunks):
-            for n, problem, hashes, keys in results:
+        for results in _map(pool, scan.scan_bundles, log, chunks):
+            for n, problem, hashes, named, checked in results:
                 bundle = next(bundle_iter)
                 assert bundle.n == n
                 step(1)
@@ -297,7 +311,8 @@ def _tiles(opts: Options, cp: Checkpoint, m: int, frontier: Frontier, report: Re
                     broken = True
                     _tile_problem(report, problem)
                     continue
-                named.extend(keys)
+                if not broken:
+                    pass_.replay(bundle, named, checked, replay)
                 if bundle.width == TILE_WIDTH and bundle.start == 0:
                     frontier.append(TILE_HEIGHT, hashes[0])
                     tile_roots.append(hashes[0])
@@ -308,6 +323,10 @@ def _tiles(opts: Options, cp: Checkpoint, m: int, frontier: Frontier, report: Re
                     frontier.append(0, leaf)
                 if bundle.width == TILE_WIDTH:
                     tile_roots.append(perfect_root(hashes))
+        if pool is not None:
+            pool.close()
+            pool.join()
+        outcome.framed = framing.result()
         if broken:
             return False
         if old_root is not None and frontier.size >= m and not prefix_ok:
@@ -323,37 +342,69 @@ def _tiles(opts: Options, cp: Checkpoint, m: int, frontier: Frontier, report: Re
                        published=report.root)
             return False
         _upper_tiles(log, cp.size, m // TILE_WIDTH, tile_roots, report)
-        # 5–6: the registry needs every key before workers check signatures
-        replay = _replay(opts, cp, trust, report)
-        publics = trust.publics
-        for keyid, key in named:
-            publics.setdefault(keyid, key)
-        if pool is not None:
-            pool.close()
-            pool.join()
-        outcome.framed = framing.result()
-        beside.shutdown()
-        try:  # the workers need the public election index to check sheets
-            ElectionIndex.open(opts.election_dir).close()
-        except (OSError, ValueError) as exc:
+        if index_error:
             report.add("election", "ELECTION-MISSING", f"cannot open the election index "
                        f"(pass --election DIR in URL mode if the service does not publish "
-                       f"election.sqlite): {exc}", path="election.sqlite")
+                       f"election.sqlite): {index_error}", path="election.sqlite")
             return False
-        scan.KEYS = trust.publics
-        scan.ELECTION_DIR[:] = [opts.election_dir]
-        scan._INDEX.clear()
-        pool = _pool(opts.workers, len(chunks))
-        step = _progress(opts.progress, "entri / entries", cp.size - m)
-        for results in _map(pool, scan.check_bundles, log, chunks):
-            step(len(results))
-            for r in results:
-                replay.apply(r)
+        report.findings.extend(entries.findings)
+        report.entries_checked += entries.entries_checked
+        report.sheets += entries.sheets
+        report.controls += entries.controls
     finally:
         if pool is not None:
             pool.terminate()
         beside.shutdown()
+        spool.cleanup()
     return True
+
+
+class Pass:
+    """The parent's side of the pass: the registry in log order and the replay.
+
+    A key named at index ``j`` joins the registry before entry ``j`` is replayed (the
+    manifest signs with the root key it names), so an entry is judged with the keys
+    named up to it. A signature a worker could not call ok (a key it had not heard of
+    yet, or a failure) is verified again here with that registry: how fast keys reach
+    the workers never changes a verdict."""
+
+    def __init__(self, log: Path, registry: dict[str, str]) -> None:
+        self.log = log
+        self.registry = registry
+        self.second_looks = 0
+        self._bundle: tuple[int, list[bytes]] | None = None
+
+    def replay(self, bundle: Bundle, named: list[tuple[int, str, str]],
+               checked: list[scan.EntryResult], replay: Replay) -> None:
+        registry = self.registry
+        pending = iter(named)
+        nxt = next(pending, None)
+        for result in checked:
+            while nxt is not None and nxt[0] <= result[0]:
+                registry.setdefault(nxt[1], nxt[2])
+                nxt = next(pending, None)
+            verdicts = result[4]
+            if verdicts != _OK and (0 in verdicts or -1 in verdicts):
+                result = self._second_look(bundle, result)  # noqa: PLW2901
+            replay.apply(result)
+        while nxt is not None:
+            registry.setdefault(nxt[1], nxt[2])
+            nxt = next(pending, None)
+
+    def _second_look(self, bundle: Bundle, r: scan.EntryResult) -> scan.EntryResult:
+        if all(self.registry.get(k) is None for k, v in zip(r[3], r[4], strict=True)
+               if v == -1) and 0 not in r[4]:
+            return r  # no key the worker lacked is known here either
+        self.second_looks += 1
+        if self._bundle is None or self._bundle[0] != bundle.n:
+            data = scan.read_tile_file(self.log, "entries", bundle.n, bundle.width)
+            assert data is not None  # the worker read it
+            self._bundle = (bundle.n, split_bundle(data, bundle.width))
+        raw = self._bundle[1][r[0] - bundle.n * TILE_WIDTH]
+        return (r[0], r[1], r[2], r[3], scan.verdicts_of(raw, self.registry.get), r[5])
+
+
+_OK = (1,)
 
 
 def _frame(directory: Path) -> tuple[ElectionIndex, Frame] | None:
@@ -362,10 +413,6 @@ def _frame(directory: Path) -> tuple[ElectionIndex, Frame] | None:
         return index, frame(index)
     except (OSError, ValueError, sqlite3.Error):
         return None  # _totals reports it
-
-
-def _hash_chunk(log: Path, chunk: list[Bundle]) -> list[scan.HashResult]:
-    return scan.hash_bundles(log, chunk)
 
 
 def _tile_problem(report: Report, problem: str) -> None:
