@@ -30,7 +30,7 @@ STEPS = ["integrated", "tiles_written", "signed", "cosigned", "published"]
 
 CHILD = textwrap.dedent(
     """
-    import os, sys, threading
+    import os, sys, threading, time
     from pathlib import Path
     from saksi.ledger import Log
 
@@ -41,6 +41,9 @@ CHILD = textwrap.dedent(
         if s == step:
             seen[0] += 1
             if seen[0] > after:
+                # the write path stops here; the appenders may still be printing the
+                # acknowledgements they already got (a loaded machine): let them
+                time.sleep(0.5)
                 os._exit(77)
 
     log = Log.open(d, batch_size=64, batch_ms=2, fault=fault)
