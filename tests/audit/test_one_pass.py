@@ -145,3 +145,40 @@ def test_a_signature_nobody_checked_grants_nothing(
     code, report = verify(str(directory), "--log-vkey", vkey, capsys=capsys)
     assert code == 1 and codes(report) == {"SIG-UNCHECKED"}
     assert min(f["index"] for f in report["findings"]) >= 256
+
+
+def test_a_log_larger_than_memory_is_read_the_same_with_its_pages_dropped(
+        spread: tuple[Path, str, list[bytes]], monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from saksi.audit import verify as verify_module
+
+    directory, vkey, _ = spread
+    code, kept = verify(str(directory), "--log-vkey", vkey, capsys=capsys)
+    monkeypatch.setattr(verify_module, "_beyond_cache", lambda log, bundles: True)
+    code2, dropped = verify(str(directory), "--log-vkey", vkey, capsys=capsys)
+    assert code == code2 == 0 and scan.DROP_PAGES[0] is True
+    assert {k: v for k, v in dropped.items() if k != "seconds"} == \
+        {k: v for k, v in kept.items() if k != "seconds"}
+
+
+def test_only_a_log_beyond_half_the_memory_has_its_pages_dropped(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from saksi.audit.scan import Bundle
+    from saksi.audit.tlog import tile_path
+    from saksi.audit.verify import _beyond_cache
+
+    page = os.sysconf("SC_PAGE_SIZE")
+    monkeypatch.setattr(os, "sysconf", lambda name: page if name == "SC_PAGE_SIZE"
+                        else (8 << 20) // page)  # a machine of 8 MiB
+    for n in range(10):
+        path = tmp_path / tile_path("entries", n)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"x" * (1000 if n < 5 else 4000))  # control entries first: small
+    ten = [Bundle(n, 256, 0) for n in range(10)]
+    assert not _beyond_cache(tmp_path, ten)
+    assert not _beyond_cache(tmp_path, [])
+    # 1,600 bundles sampled 1 in 100: 8 of 1,000 bytes, 8 of 4,000: about 4 MB
+    assert not _beyond_cache(tmp_path, [ten[0]] * 800 + [ten[9]] * 800)  # 4.0 MB
+    assert _beyond_cache(tmp_path, [ten[0]] * 700 + [ten[9]] * 1000)  # 4.6 MB

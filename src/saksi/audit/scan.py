@@ -52,7 +52,7 @@ def read_tile_file(log: Path, level: int | str, n: int, width: int) -> bytes | N
     """A tile or bundle of ``width``; a removed partial is read as the prefix of the full one."""
     path = log / tile_path(level, n, width)
     try:
-        return path.read_bytes()
+        return _read(path)
     except FileNotFoundError:
         pass
     except OSError:
@@ -66,6 +66,24 @@ def read_tile_file(log: Path, level: int | str, n: int, width: int) -> bytes | N
     if level == "entries":
         return _bundle_prefix(full, width)
     return full[: 32 * width]
+
+
+# set in the parent before the pool forks: drop a bundle's pages from the page cache once
+# read (a log larger than the cache: read once, its pages would only push out everything
+# else, and every page the run allocates would first have to reclaim one)
+DROP_PAGES: list[bool] = [False]
+
+
+def _read(path: Path) -> bytes:
+    if not DROP_PAGES[0]:
+        return path.read_bytes()
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        data = b"".join(iter(lambda: os.read(fd, 1 << 22), b""))
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        return data
+    finally:
+        os.close(fd)
 
 
 def _bundle_prefix(data: bytes, count: int) -> bytes:
@@ -150,10 +168,12 @@ def _journal() -> KeyJournal:
     return _JOURNALS[0]
 
 
-def reset(keys: dict[str, str], journal: Path, election: Path, check: bool) -> None:
+def reset(keys: dict[str, str], journal: Path, election: Path, check: bool,
+          drop_pages: bool = False) -> None:
     """Set what the workers inherit (in the parent, before the pool forks)."""
     global KEYS  # noqa: PLW0603
     KEYS = keys
+    DROP_PAGES[0] = drop_pages and hasattr(os, "posix_fadvise")
     JOURNAL[:] = [journal]
     ELECTION_DIR[:] = [election]
     CHECK_ENTRIES[0] = check

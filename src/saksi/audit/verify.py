@@ -287,7 +287,8 @@ def _tiles(opts: Options, cp: Checkpoint, m: int, frontier: Frontier, report: Re
     replay = _replay(opts, cp, trust, entries)
     pass_ = Pass(log, trust.publics)
     spool = tempfile.TemporaryDirectory(prefix="saksi-verify-")
-    scan.reset(trust.publics, Path(spool.name) / "keys", opts.election_dir, not index_error)
+    scan.reset(trust.publics, Path(spool.name) / "keys", opts.election_dir, not index_error,
+               _beyond_cache(log, bundles))
     pool = _pool(opts.workers, len(chunks))
     # the tally's frame needs the index only: built meanwhile in a thread, started after
     # the fork (a process must not fork while a thread is inside SQLite)
@@ -357,6 +358,21 @@ def _tiles(opts: Options, cp: Checkpoint, m: int, frontier: Frontier, report: Re
         beside.shutdown()
         spool.cleanup()
     return True
+
+
+def _beyond_cache(log: Path, bundles: list[Bundle]) -> bool:
+    """Whether the bundles to read outweigh half the memory, estimated from up to 16
+    spread over them (control entries come first and are small, sheets larger)."""
+    if not bundles:
+        return False
+    step = max(1, len(bundles) // 16)
+    sample = bundles[::step]
+    try:
+        size = sum((log / tile_path("entries", b.n, b.width)).stat().st_size for b in sample)
+        memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, AttributeError):
+        return False
+    return size * len(bundles) > memory // 2 * len(sample)
 
 
 class Pass:
