@@ -19,6 +19,7 @@ from saksi.audit.envelope import (
     TYPE_SHEET,
     Authority,
     Control,
+    Decoded,
     Enrolment,
     Manifest,
     decode_control,
@@ -254,9 +255,6 @@ def check_entry(index: int, raw: bytes, keys: KeyJournal,
         env = decode_envelope(raw)
     except FormatError as exc:
         return (index, "", str(exc), (), (), None)
-    # libsodium takes signature and message as one buffer: build it in one copy
-    # (the payload is most of the entry) instead of PAE first, then the concatenation
-    head = pae_head(env.payload_type, len(env.payload))
     signers = tuple(k for k, _ in env.signatures)
     if env.payload_type in CONTROL_TYPES:
         try:
@@ -269,11 +267,9 @@ def check_entry(index: int, raw: bytes, keys: KeyJournal,
             keyid = keyid_of(bytes.fromhex(key))
             named.append((index, keyid, key))
             keys.keys.setdefault(keyid, key)
-        verdicts = tuple(_verify(keys.lookup(k), b"".join((s, head, env.payload)))
-                         for k, s in env.signatures)
-        return (index, env.payload_type, "", signers, verdicts, (doc, keyid))
-    verdicts = tuple(_verify(keys.lookup(k), b"".join((s, head, env.payload)))
-                     for k, s in env.signatures)
+        return (index, env.payload_type, "", signers, _verdicts(env, keys.lookup),
+                (doc, keyid))
+    verdicts = _verdicts(env, keys.lookup)
     try:
         facts = read_facts(env.payload)
     except FormatError as exc:
@@ -303,7 +299,12 @@ def check_entry(index: int, raw: bytes, keys: KeyJournal,
 def verdicts_of(raw: bytes, lookup: Callable[[str], str | None]) -> tuple[int, ...]:
     """The signatures of an entry whose envelope decoded, checked with ``lookup``'s keys
     (the parent's second look at a signature a worker could not call ok)."""
-    env = decode_envelope(raw)
+    return _verdicts(decode_envelope(raw), lookup)
+
+
+def _verdicts(env: Decoded, lookup: Callable[[str], str | None]) -> tuple[int, ...]:
+    # libsodium takes signature and message as one buffer: build it in one copy
+    # (the payload is most of the entry) instead of PAE first, then the concatenation
     head = pae_head(env.payload_type, len(env.payload))
     return tuple(_verify(lookup(k), b"".join((s, head, env.payload))) for k, s in env.signatures)
 
