@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import argparse
 import base64
 import json
 import os
+import shutil
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 from hypothesis import strategies as st
 from nacl.signing import SigningKey
 
+from saksi.audit.commands import register
 from saksi.audit.envelope import keyid_of, pae
 from saksi.audit.sheet import BallotSpec, Sheet, TpsInfo, facts_of, judge, unpack
 from saksi.cli import main
@@ -125,3 +129,35 @@ def envelope(payload_type: str, payload: bytes, keys: list[SigningKey]) -> bytes
     return json.dumps({"payload": base64.b64encode(payload).decode(),
                        "payloadType": payload_type, "signatures": sigs},
                       separators=(",", ":")).encode()
+
+
+# -- running the verifier on a log, and rewriting a log (attack scenarios) ---------
+def verify(*argv: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    args = parser.parse_args(["verify", *argv, "--json", "--workers", "2"])
+    code = args.handler(args)
+    out = capsys.readouterr().out
+    return code, json.loads(out)
+
+
+def codes(report: dict[str, Any]) -> set[str]:
+    return {f["code"] for f in report["findings"]}
+
+
+def rebuild(directory: Path, entries: list[bytes]) -> None:
+    from saksi.ledger.log import Log, LogKey
+
+    seed = (directory / "ledger/log.key").read_bytes()
+    origin = json.loads((directory / "ledger/config.json").read_text())["origin"]
+    shutil.rmtree(directory / "ledger")
+    shutil.rmtree(directory / "log")
+    with Log.create(directory, origin=origin, key=LogKey(seed)) as log:
+        log.append_many(entries)
+
+
+def entries_of(directory: Path) -> list[bytes]:
+    from saksi.ledger.log import Log
+
+    with Log.open(directory, readonly=True) as log:
+        return list(log.entries())

@@ -4,29 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
+from audit_support import codes, entries_of, rebuild, verify
 
 from saksi.audit.commands import register
-
-
-def verify(*argv: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
-    parser = argparse.ArgumentParser()
-    register(parser.add_subparsers())
-    args = parser.parse_args(["verify", *argv, "--json", "--workers", "2"])
-    code = args.handler(args)
-    out = capsys.readouterr().out
-    return code, json.loads(out)
-
-
-def codes(report: dict[str, Any]) -> set[str]:
-    return {f["code"] for f in report["findings"]}
 
 
 def flip(path: Path, offset: int = 40) -> None:
@@ -102,24 +88,6 @@ def test_a_missing_tile_and_a_short_bundle(election: tuple[Path, str],
     assert code == 1 and "TILE-MALFORMED" in codes(report)
 
 
-def _rebuild(directory: Path, entries: list[bytes]) -> None:
-    from saksi.ledger.log import Log, LogKey
-
-    seed = (directory / "ledger/log.key").read_bytes()
-    origin = json.loads((directory / "ledger/config.json").read_text())["origin"]
-    shutil.rmtree(directory / "ledger")
-    shutil.rmtree(directory / "log")
-    with Log.create(directory, origin=origin, key=LogKey(seed)) as log:
-        log.append_many(entries)
-
-
-def _entries(directory: Path) -> list[bytes]:
-    from saksi.ledger.log import Log
-
-    with Log.open(directory, readonly=True) as log:
-        return list(log.entries())
-
-
 def test_a_sheet_signed_by_another_tps_key_in_a_rebuilt_log(
         election: tuple[Path, str], capsys: pytest.CaptureFixture[str]) -> None:
     from saksi.keys import envelope as env
@@ -127,13 +95,13 @@ def test_a_sheet_signed_by_another_tps_key_in_a_rebuilt_log(
     from saksi.keys.simulation import device_key
 
     directory, vkey = election
-    entries = _entries(directory)
+    entries = entries_of(directory)
     victim = env.decode(entries[-1])
     sheet = json.loads(victim.payload)
     thief = "3273011001002" if sheet["tps"] != "3273011001002" else "3273011001003"
     forged = env.encode(env.sign(victim.payload_type, victim.payload,
                                  [device_key(load_master(directory, None), thief)]))
-    _rebuild(directory, [*entries, forged])
+    rebuild(directory, [*entries, forged])
     code, report = verify(str(directory), "--log-vkey", vkey, capsys=capsys)
     assert code == 1
     [f] = report["findings"]
@@ -149,9 +117,9 @@ def test_a_rewritten_log_is_caught_against_a_saved_state(
     code, _ = verify(str(directory), "--log-vkey", vkey, "--save-state", str(state),
                      capsys=capsys)
     assert code == 0 and state.exists()
-    entries = _entries(directory)
+    entries = entries_of(directory)
     # drop one sheet from history and re-sign everything with the right key
-    _rebuild(directory, entries[:-3] + entries[-2:] + entries[-3:-2])
+    rebuild(directory, entries[:-3] + entries[-2:] + entries[-3:-2])
     code, report = verify(str(directory), "--log-vkey", vkey, capsys=capsys)
     assert code == 0  # on its own the rewritten log is consistent …
     code, report = verify(str(directory), "--log-vkey", vkey, "--since", str(state),
@@ -164,12 +132,12 @@ def test_incremental_verification_checks_only_what_is_new(
         capsys: pytest.CaptureFixture[str]) -> None:
     directory, vkey = election
     state = tmp_path / "state"
-    entries = _entries(directory)
-    _rebuild(directory, entries[:300])
+    entries = entries_of(directory)
+    rebuild(directory, entries[:300])
     code, _ = verify(str(directory), "--log-vkey", vkey, "--save-state", str(state),
                          capsys=capsys)
     assert code == 0
-    _rebuild(directory, entries)
+    rebuild(directory, entries)
     code, report = verify(str(directory), "--log-vkey", vkey, "--since", str(state),
                           "--save-state", str(state), capsys=capsys)
     assert code == 0, report["findings"]
@@ -177,7 +145,7 @@ def test_incremental_verification_checks_only_what_is_new(
     code, full = verify(str(directory), "--log-vkey", vkey, capsys=capsys)
     assert (report["current"], report["counted"]) == (full["current"], full["counted"])
     # a rewrite of the old part is not an extension of the saved state
-    _rebuild(directory, [entries[0], entries[2], entries[1], *entries[3:], entries[0][:-1]])
+    rebuild(directory, [entries[0], entries[2], entries[1], *entries[3:], entries[0][:-1]])
     code, report = verify(str(directory), "--log-vkey", vkey, "--since", str(state),
                           capsys=capsys)
     assert code == 1
@@ -274,8 +242,8 @@ def test_url_mode_and_the_monitor_catch_a_rewrite(
                               str(state), "--max-polls", "1", "--interval", "0",
                               "--workers", "1"])
     assert args.handler(args) == 0
-    entries = _entries(directory)
-    _rebuild(directory, [*entries[:-2], entries[-1]])  # the log shrank and was rewritten
+    entries = entries_of(directory)
+    rebuild(directory, [*entries[:-2], entries[-1]])  # the log shrank and was rewritten
     args = parser.parse_args(["monitor", static_server, "--log-vkey", vkey, "--state",
                               str(state), "--max-polls", "1", "--interval", "0",
                               "--workers", "1", "--stall-after", "0.001"])

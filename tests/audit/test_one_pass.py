@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 import pytest
-from test_attacks import _entries, _rebuild, codes, verify
+from audit_support import codes, entries_of, rebuild, verify
 
 from saksi.audit import scan
 from saksi.audit.scan import KeyJournal
@@ -57,7 +57,7 @@ def spread(election: tuple[Path, str]) -> Iterator[tuple[Path, str, list[bytes]]
     """The election's log: more than one bundle, its sheets after the enrolments, so a
     worker checks sheets whose keys another worker read."""
     directory, vkey = election
-    entries = _entries(directory)
+    entries = entries_of(directory)
     assert len(entries) > 256
     yield directory, vkey, entries
 
@@ -83,7 +83,7 @@ def test_a_bad_signature_is_caught_whoever_checks_it(
     at = max(i for i, e in enumerate(entries) if _is_sheet(e))
     assert at >= 256  # in the bundle the enrolments are not in
     entries[at] = _forged(entries[at])
-    _rebuild(directory, entries)
+    rebuild(directory, entries)
     code, heard = verify(str(directory), "--log-vkey", vkey, capsys=capsys)
     _deaf(monkeypatch)
     code2, deaf = verify(str(directory), "--log-vkey", vkey, capsys=capsys)
@@ -105,7 +105,7 @@ def test_a_sheet_logged_before_its_key_was_enrolled_is_signed_by_an_unknown_key(
     first_enrolment = next(i for i, e in enumerate(entries) if not _is_sheet(e)
                            and json.loads(env.decode(e).payload).get("tps") == tps)
     entries.insert(first_enrolment, sheet)
-    _rebuild(directory, entries)
+    rebuild(directory, entries)
     code, report = verify(str(directory), "--log-vkey", vkey, capsys=capsys)
     assert code == 1
     assert ("KEY-UNKNOWN", first_enrolment) in {(f["code"], f.get("index"))
