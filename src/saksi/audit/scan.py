@@ -129,6 +129,8 @@ class KeyJournal:
     its own registry."""
 
     def __init__(self, path: Path, known: dict[str, str]) -> None:
+        # a copy: in a run without a pool ``known`` is the parent's registry, which must
+        # hold only keys named up to the entry being replayed
         self.keys = dict(known)
         self._out = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         self._in = os.open(path, os.O_RDONLY)
