@@ -494,3 +494,32 @@ def test_an_envelope_spelling_its_payload_otherwise_is_refused(payload: bytes,
         raw = original[:start] + spelled + original[start + len(text):]
         with pytest.raises(FormatError):
             decode_envelope(raw)
+
+
+_VERSION_KEYS = ["3201010001001/dpr", "3201010001002/dpr", "3201010002001/dpr",
+                 "3201010001001/ppwp", "3201010002001/ppwp"]
+
+
+@given(st.lists(st.tuples(st.sampled_from(_VERSION_KEYS), st.booleans(),
+                          st.lists(st.integers(0, 2**40), min_size=6, max_size=6)),
+                max_size=40))
+def test_desa_sums_kept_during_the_replay_equal_those_of_the_final_versions(
+        changes: list[tuple[str, bool, list[int]]]) -> None:
+    """Each new version is added as it becomes current and the one it supersedes taken
+    out: the sums end where summing the final versions from scratch ends."""
+    from saksi.audit.replay import Current
+    from saksi.audit.totals import Cells
+
+    kept, current = Cells(), {}
+    for i, (key, flagged, values) in enumerate(changes):
+        new = Current(i, 0, i, ["CH-X"] if flagged else [],
+                      b"".join(v.to_bytes(8, "little") for v in values))
+        kept.change(key, current.get(key), new)
+        current[key] = new
+
+    def sums(cells: Cells) -> dict[tuple[str, str], tuple[int, ...]]:
+        return {w: (c.sheets_in, c.counted, c.flagged, c.flagged_votes, c.sum)
+                for w, c in cells.cells.items()}
+
+    assert sums(kept) == sums(Cells.of(current))
+    assert sum(c.sheets_in for c in kept.cells.values()) == len(current)

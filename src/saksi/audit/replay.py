@@ -6,7 +6,7 @@ that is saved between incremental runs."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 
@@ -57,10 +57,18 @@ def _overlaps(a: str, b: str) -> bool:
     return a == "0" or b == "0" or a.startswith(b) or b.startswith(a)
 
 
+class Tally(Protocol):
+    """What follows the current versions as they change (``totals.Cells``)."""
+
+    def change(self, key: str, old: Current | None, new: Current) -> None: ...
+
+
 class Replay:
     def __init__(self, state: TrustState, report: Report, *, origin: str,
-                 election_sha256: str, root_key: str | None = None) -> None:
+                 election_sha256: str, root_key: str | None = None,
+                 tally: Tally | None = None) -> None:
         self.s = state
+        self.tally = tally
         self.report = report
         self.origin = origin
         self.election_sha256 = election_sha256
@@ -181,51 +189,56 @@ class Replay:
     def _sheet(self, index: int, signers: tuple[str, ...], verdicts: tuple[int, ...],
                f: SheetFacts) -> None:
         tps, contest, revision, has_reason, ballot, flags = f[:6]
-        where: dict[str, Any] = {"index": index, "tps": tps, "contest": contest}
         if ballot != 1:
-            self.report.add("rules", "CH-BALLOT",
-                            "the sheet does not match the ballot of its TPS" if ballot == 0
-                            else "no such TPS or contest in this election", **where)
+            self._refuse("rules", "CH-BALLOT", "the sheet does not match the ballot of its TPS"
+                         if ballot == 0 else "no such TPS or contest in this election",
+                         index, f)
             return
         first = self._valid(signers[0], index)
         if first is None:
-            code = "KEY-REVOKED" if signers[0] in self.s.keys else "KEY-UNKNOWN"
-            self._fail(code=code, message="the submitter's key is not valid at this index",
-                       **where)
+            self._refuse("trust", "KEY-REVOKED" if signers[0] in self.s.keys else "KEY-UNKNOWN",
+                         "the submitter's key is not valid at this index", index, f)
             return
         if first[ROLE] == "device":
             if first[TPS] != tps:
-                self._fail(code="KEY-WRONG-TPS", message=f"signed by the device of TPS "
-                           f"{first[TPS]}", expected=tps, published=first[TPS], **where)
+                self._refuse("trust", "KEY-WRONG-TPS", f"signed by the device of TPS "
+                             f"{first[TPS]}", index, f, expected=tps, published=first[TPS])
                 return
             rank = 0
         elif first[ROLE] == "kecamatan" and tps.startswith(first[SCOPE]):
             rank = 1
             if not has_reason:
-                self.report.add("history", "CORRECTION-REASON",
-                                "a PPK correction without a reason", **where)
+                self._refuse("history", "CORRECTION-REASON", "a PPK correction without a "
+                             "reason", index, f)
                 return
         else:
-            self._fail(code="KEY-WRONG-ROLE", message=f"submitter role {first[ROLE]} "
-                       f"(scope {first[SCOPE]}) may not sign this sheet", **where)
+            self._refuse("trust", "KEY-WRONG-ROLE", f"submitter role {first[ROLE]} (scope "
+                         f"{first[SCOPE]}) may not sign this sheet", index, f)
             return
         for k in signers[1:]:
             w = self._valid(k, index)
             if w is None or w[ROLE] != "witness" or not _covers(w[SCOPE], tps):
-                self._fail(code="KEY-WRONG-ROLE", message=f"cosigner {k} is not a valid "
-                           "witness for this TPS", **where)
+                self._refuse("trust", "KEY-WRONG-ROLE", f"cosigner {k} is not a valid witness "
+                             "for this TPS", index, f)
                 return
         del verdicts
         key = f"{tps}/{contest}"
         self.s.last_sheet = index
         old = self.s.current.get(key)
         if old is not None and (rank, revision) <= (old.rank, old.revision):
-            self.report.add("history", "REVISION-STALE",
-                            f"version (rank {rank}, revision {revision}) does not supersede "
-                            f"(rank {old.rank}, revision {old.revision}) at index {old.index}",
-                            expected=[old.rank, old.revision], published=[rank, revision],
-                            **where)
+            self._refuse("history", "REVISION-STALE",
+                         f"version (rank {rank}, revision {revision}) does not supersede "
+                         f"(rank {old.rank}, revision {old.revision}) at index {old.index}",
+                         index, f, expected=[old.rank, old.revision],
+                         published=[rank, revision])
             return
-        self.s.current[key] = Current(index, rank, revision, list(flags), f[6],
-                                      1 if old is None else old.versions + 1,
-                                      [index] if old is None else [*old.history, index])
+        new = self.s.current[key] = Current(index, rank, revision, list(flags), f[6],
+                                            1 if old is None else old.versions + 1,
+                                            [index] if old is None else [*old.history, index])
+        if self.tally is not None:
+            self.tally.change(key, old, new)
+
+    def _refuse(self, check: str, code: str, message: str, index: int, f: SheetFacts,
+                **extra: Any) -> None:
+        """A sheet version the tally does not take, named by index, TPS and contest."""
+        self.report.add(check, code, message, index=index, tps=f[0], contest=f[1], **extra)

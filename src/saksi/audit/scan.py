@@ -257,7 +257,8 @@ def check_entry(index: int, raw: bytes, keys: KeyJournal,
         env = decode_envelope(raw)
     except FormatError as exc:
         return (index, "", str(exc), (), (), None)
-    signers = tuple(k for k, _ in env.signatures)
+    sigs = env.signatures
+    signers = (sigs[0][0],) if len(sigs) == 1 else tuple(k for k, _ in sigs)
     if env.payload_type in CONTROL_TYPES:
         try:
             doc = decode_control(env.payload_type, env.payload)
@@ -308,7 +309,14 @@ def _verdicts(env: Decoded, lookup: Callable[[str], str | None]) -> tuple[int, .
     # libsodium takes signature and message as one buffer: build it in one copy
     # (the payload is most of the entry) instead of PAE first, then the concatenation
     head = pae_head(env.payload_type, len(env.payload))
-    return tuple(_verify(lookup(k), b"".join((s, head, env.payload))) for k, s in env.signatures)
+    sigs = env.signatures
+    if len(sigs) == 1:  # nearly every entry: one shared tuple per verdict (pickled once)
+        k, s = sigs[0]
+        return _ONE[_verify(lookup(k), b"".join((s, head, env.payload)))]
+    return tuple(_verify(lookup(k), b"".join((s, head, env.payload))) for k, s in sigs)
+
+
+_ONE = {1: (1,), 0: (0,), -1: (-1,)}
 
 
 def _verify(public: str | None, signed: bytes) -> int:

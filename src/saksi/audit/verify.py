@@ -44,7 +44,7 @@ from saksi.audit.tlog import (
     tile_path,
     tiles_for_size,
 )
-from saksi.audit.totals import Frame, Totals, compute, frame
+from saksi.audit.totals import Cells, Frame, Totals, compute, frame
 
 STATE_SCHEMA = "saksi/verify-state/v3"
 CHUNK = 16  # bundles per task at most
@@ -82,6 +82,8 @@ class Outcome:
     index: ElectionIndex | None
     # the index and the tally's frame, built while the entries are checked
     framed: tuple[ElectionIndex, Frame] | None = None
+    # each desa's sums, kept during the replay
+    cells: Cells | None = None
 
 
 def load_state(path: Path) -> SavedState:
@@ -284,7 +286,8 @@ def _tiles(opts: Options, cp: Checkpoint, m: int, frontier: Frontier, report: Re
     except (OSError, ValueError) as exc:
         index_error = str(exc)
     entries = Report(report.source)
-    replay = _replay(opts, cp, trust, entries)
+    outcome.cells = Cells.of(trust.current)  # a saved state's versions, then the new ones
+    replay = _replay(opts, cp, trust, entries, outcome.cells)
     pass_ = Pass(log, trust.publics)
     spool = tempfile.TemporaryDirectory(prefix="saksi-verify-")
     scan.reset(trust.publics, Path(spool.name) / "keys", opts.election_dir, not index_error,
@@ -486,7 +489,8 @@ def _upper_tiles(log: Path, size: int, first_new: int, level1: list[bytes],
         level, known, first = level + 1, nxt, base // TILE_WIDTH
 
 
-def _replay(opts: Options, cp: Checkpoint, trust: TrustState, report: Report) -> Replay:
+def _replay(opts: Options, cp: Checkpoint, trust: TrustState, report: Report,
+            cells: Cells) -> Replay:
     import json
 
     try:
@@ -496,7 +500,8 @@ def _replay(opts: Options, cp: Checkpoint, trust: TrustState, report: Report) ->
         sha = ""
         report.add("election", "ELECTION-MISSING", "no readable election.json",
                    path="election.json")
-    return Replay(trust, report, origin=cp.origin, election_sha256=sha, root_key=opts.root_key)
+    return Replay(trust, report, origin=cp.origin, election_sha256=sha, root_key=opts.root_key,
+                  tally=cells)
 
 
 def _totals(opts: Options, trust: TrustState, report: Report, outcome: Outcome,
@@ -517,7 +522,7 @@ def _totals(opts: Options, trust: TrustState, report: Report, outcome: Outcome,
                    "index_sha256", path="election.sqlite",
                    expected=index.manifest.get("index_sha256"), published=digest)
     outcome.index = index
-    outcome.totals = compute(index, trust.current, prepared)
+    outcome.totals = compute(index, trust.current, prepared, outcome.cells)
     report.current = len(trust.current)
     report.flagged = sum(1 for c in trust.current.values() if c.flags)
     report.counted = report.current - report.flagged
