@@ -47,6 +47,14 @@
  *       a sheet with any other string goes to the Python path.  List order is not
  *       checked: the layout is compared with the ballot's, which is in canonical order.
  *
+ *   use_sodium(address: int) -> None
+ *   verify(signature: bytes, head: bytes, payload: bytes, public: bytes) -> int
+ *       Ed25519 with libsodium's crypto_sign_verify_detached, whose address in the
+ *       library PyNaCl loaded the caller passes once: 1 if the 64-byte signature
+ *       verifies over head + payload under the 32-byte key, else 0 (a signature or key
+ *       of another length included, as PyNaCl's crypto_sign_open refuses them).  The
+ *       same function PyNaCl runs, without its per-call buffers and copies.
+ *
  * Not the limited API: building the named tuple in place (tp_alloc, PyTuple_SET_ITEM)
  * and writing strings and bytes directly are what make this cheap.
  */
@@ -790,6 +798,67 @@ sheet(PyObject *Py_UNUSED(module), PyObject *payload)
     return build_facts(&s);
 }
 
+/* ------------------------------------------------------------------ Ed25519 */
+/* libsodium's crypto_sign_verify_detached, the very function PyNaCl's crypto_sign_open
+   runs, found by the caller in the library PyNaCl loaded (use_sodium); called here
+   without PyNaCl's per-call buffers and copies. */
+typedef int (*verify_fn)(const unsigned char *sig, const unsigned char *m,
+                         unsigned long long mlen, const unsigned char *pk);
+static verify_fn sodium_verify;
+static unsigned char *message;
+static size_t message_cap;
+
+static PyObject *
+use_sodium(PyObject *Py_UNUSED(module), PyObject *address)
+{
+    void *fn = PyLong_AsVoidPtr(address);
+    if (fn == NULL) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_ValueError, "use_sodium: a null address");
+        }
+        return NULL;
+    }
+    sodium_verify = (verify_fn)fn;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+verify(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 4 || !PyBytes_Check(args[0]) || !PyBytes_Check(args[1])
+        || !PyBytes_Check(args[2]) || !PyBytes_Check(args[3])) {
+        PyErr_SetString(PyExc_TypeError,
+                        "verify(signature: bytes, head: bytes, payload: bytes, public: bytes)");
+        return NULL;
+    }
+    if (sodium_verify == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "saksi.audit._accel: use_sodium() first");
+        return NULL;
+    }
+    /* what crypto_sign_open refuses before it verifies: a short signature, a key that
+       is not 32 bytes (PyNaCl raises ValueError; the caller counts both as bad) */
+    if (PyBytes_GET_SIZE(args[0]) != 64 || PyBytes_GET_SIZE(args[3]) != 32) {
+        return PyLong_FromLong(0);
+    }
+    size_t head = (size_t)PyBytes_GET_SIZE(args[1]);
+    size_t body = (size_t)PyBytes_GET_SIZE(args[2]);
+    if (head + body > message_cap) {
+        size_t cap = (head + body) * 2;
+        unsigned char *grown = PyMem_RawRealloc(message, cap);
+        if (grown == NULL) {
+            return PyErr_NoMemory();
+        }
+        message = grown;
+        message_cap = cap;
+    }
+    memcpy(message, PyBytes_AS_STRING(args[1]), head);
+    memcpy(message + head, PyBytes_AS_STRING(args[2]), body);
+    int bad = sodium_verify((const unsigned char *)PyBytes_AS_STRING(args[0]), message,
+                            (unsigned long long)(head + body),
+                            (const unsigned char *)PyBytes_AS_STRING(args[3]));
+    return PyLong_FromLong(bad == 0 ? 1 : 0);
+}
+
 /* ------------------------------------------------------------------ module */
 static PyMethodDef methods[] = {
     {"envelope", (PyCFunction)(void (*)(void))envelope, METH_FASTCALL,
@@ -801,6 +870,12 @@ static PyMethodDef methods[] = {
     {"sheet", sheet, METH_O,
      "sheet(payload) -> Facts | None\n\n"
      "The facts of a canonical sheet (see sheet.facts_of); None for anything else."},
+    {"use_sodium", use_sodium, METH_O,
+     "use_sodium(address) -> None\n\n"
+     "The address of libsodium's crypto_sign_verify_detached in PyNaCl's library."},
+    {"verify", (PyCFunction)(void (*)(void))verify, METH_FASTCALL,
+     "verify(signature, head, payload, public) -> 1 | 0\n\n"
+     "Ed25519 (libsodium) of signature over head + payload under the 32-byte key."},
     {NULL, NULL, 0, NULL},
 };
 

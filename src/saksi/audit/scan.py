@@ -11,9 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from nacl.bindings import crypto_sign_open
-from nacl.exceptions import BadSignatureError
-
+from saksi.audit import ed25519
 from saksi.audit.envelope import (
     CONTROL_TYPES,
     TYPE_SHEET,
@@ -306,26 +304,24 @@ def verdicts_of(raw: bytes, lookup: Callable[[str], str | None]) -> tuple[int, .
 
 
 def _verdicts(env: Decoded, lookup: Callable[[str], str | None]) -> tuple[int, ...]:
-    # libsodium takes signature and message as one buffer: build it in one copy
-    # (the payload is most of the entry) instead of PAE first, then the concatenation
     head = pae_head(env.payload_type, len(env.payload))
     sigs = env.signatures
     if len(sigs) == 1:  # nearly every entry: one shared tuple per verdict (pickled once)
         k, s = sigs[0]
-        return _ONE[_verify(lookup(k), b"".join((s, head, env.payload)))]
-    return tuple(_verify(lookup(k), b"".join((s, head, env.payload))) for k, s in sigs)
+        return _ONE[_verify(lookup(k), s, head, env.payload)]
+    return tuple(_verify(lookup(k), s, head, env.payload) for k, s in sigs)
 
 
 _ONE = {1: (1,), 0: (0,), -1: (-1,)}
 
 
-def _verify(public: str | None, signed: bytes) -> int:
-    """1 if ``signed`` (64-byte signature, then the PAE) verifies under the hex key
+def _verify(public: str | None, signature: bytes, head: bytes, payload: bytes) -> int:
+    """1 if ``signature`` verifies over the PAE ``head + payload`` under the hex key
     ``public``, 0 if not, -1 for a key the log never introduced."""
     if public is None:
         return -1
     try:
-        crypto_sign_open(signed, bytes.fromhex(public))
-    except (BadSignatureError, ValueError):
+        key = bytes.fromhex(public)
+    except ValueError:
         return 0
-    return 1
+    return ed25519.verify(signature, head, payload, key)

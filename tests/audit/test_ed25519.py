@@ -1,0 +1,70 @@
+"""Ed25519 through the accelerator's direct call to libsodium against PyNaCl's public
+API: the same verdict for every signature, key and message, valid or mutated."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from nacl.signing import SigningKey
+
+from saksi.audit import ed25519
+
+sys.path.insert(0, str(Path(__file__).parent))
+from audit_support import accel_module, mutations
+
+accel_module()  # skips (or, under CI, fails) without the accelerator
+
+SETTINGS = settings(max_examples=300, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+KEYS = [SigningKey(bytes([i + 1]) * 32) for i in range(3)]
+
+
+def test_the_direct_call_is_in_use_where_the_accelerator_is_built() -> None:
+    assert ed25519.DIRECT is not None
+    assert ed25519.verify is ed25519.DIRECT
+
+
+def both(signature: bytes, head: bytes, payload: bytes, public: bytes) -> int:
+    assert ed25519.DIRECT is not None
+    mine = ed25519.DIRECT(signature, head, payload, public)
+    assert mine == ed25519.verify_pynacl(signature, head, payload, public)
+    return mine
+
+
+@SETTINGS
+@given(st.sampled_from(KEYS), st.binary(max_size=64), st.binary(max_size=6000))
+def test_a_signature_over_head_and_payload_verifies_as_pynacl_says(
+        key: SigningKey, head: bytes, payload: bytes) -> None:
+    signature = key.sign(head + payload).signature
+    assert both(signature, head, payload, bytes(key.verify_key)) == 1
+    # the split between head and payload does not matter, the bytes do
+    assert both(signature, b"", head + payload, bytes(key.verify_key)) == 1
+
+
+@SETTINGS
+@given(st.sampled_from(KEYS), st.sampled_from(KEYS), st.binary(min_size=1, max_size=300),
+       st.data())
+def test_any_mutation_gets_the_verdict_pynacl_gives(
+        key: SigningKey, other: SigningKey, message: bytes, data: st.DataObject) -> None:
+    signature = key.sign(message).signature
+    public = bytes(key.verify_key)
+    which = data.draw(st.sampled_from(["signature", "message", "key", "other key"]))
+    if which == "signature":
+        signature = data.draw(mutations(signature))
+    elif which == "message":
+        message = data.draw(mutations(message))
+    elif which == "key":
+        public = data.draw(mutations(public))
+    else:
+        public = bytes(other.verify_key)
+    both(signature, message[:7], message[7:], public)
+
+
+@SETTINGS
+@given(st.binary(max_size=70), st.binary(max_size=40), st.binary(max_size=40))
+def test_arbitrary_bytes_never_verify_and_never_crash(signature: bytes, message: bytes,
+                                                      public: bytes) -> None:
+    assert both(signature, message, b"", public) == 0
