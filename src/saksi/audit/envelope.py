@@ -228,15 +228,20 @@ ROLES = ("provinsi", "kabkota", "kecamatan", "witness")
 _SCOPE_LEN = {"provinsi": 2, "kabkota": 4, "kecamatan": 6}
 
 
+# one decoder per type, built once (831,783 control documents on a national night)
+_DECODERS: dict[str, msgspec.json.Decoder[Control]] = {
+    t: msgspec.json.Decoder(kind) for t, kind in _CONTROL.items()}
+_ENCODER = msgspec.json.Encoder()
+
+
 def decode_control(payload_type: str, payload: bytes) -> Control:
     """A control document; FormatError('PAYLOAD-INVALID') unless valid and canonical."""
-    kind = _CONTROL[payload_type]
     try:
-        doc = msgspec.json.decode(payload, type=kind)
+        doc = _DECODERS[payload_type].decode(payload)
     except (msgspec.DecodeError, msgspec.ValidationError, ValueError):
         raise FormatError("PAYLOAD-INVALID") from None
     # fields are declared in sorted order, so the canonical bytes are msgspec's
-    if msgspec.json.encode(doc) != payload:
+    if _ENCODER.encode(doc) != payload:
         raise FormatError("PAYLOAD-INVALID")
     ok = True
     if isinstance(doc, Manifest):
