@@ -68,3 +68,14 @@ def test_any_mutation_gets_the_verdict_pynacl_gives(
 def test_arbitrary_bytes_never_verify_and_never_crash(signature: bytes, message: bytes,
                                                       public: bytes) -> None:
     assert both(signature, message, b"", public) == 0
+
+
+def test_a_key_or_signature_of_another_length_is_refused_by_both_paths() -> None:
+    key = KEYS[0]
+    signature = key.sign(b"PAE").signature
+    public = bytes(key.verify_key)
+    assert both(signature, b"PA", b"E", public) == 1
+    # libsodium reads the first 32 bytes of a longer key: the verifier does not let it
+    assert both(signature, b"PA", b"E", public + b"\x00") == 0
+    assert both(signature + b"\x00", b"PA", b"E", public) == 0
+    assert both(signature[:63], b"PA", b"E", public) == 0

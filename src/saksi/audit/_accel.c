@@ -52,7 +52,7 @@
  *       Ed25519 with libsodium's crypto_sign_verify_detached, whose address in the
  *       library PyNaCl loaded the caller passes once: 1 if the 64-byte signature
  *       verifies over head + payload under the 32-byte key, else 0 (a signature or key
- *       of another length included, as PyNaCl's crypto_sign_open refuses them).  The
+ *       of another length included, as ed25519.verify_pynacl refuses them).  The
  *       same function PyNaCl runs, without its per-call buffers and copies.
  *
  * Not the limited API: building the named tuple in place (tp_alloc, PyTuple_SET_ITEM)
@@ -835,8 +835,8 @@ verify(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_RuntimeError, "saksi.audit._accel: use_sodium() first");
         return NULL;
     }
-    /* what crypto_sign_open refuses before it verifies: a short signature, a key that
-       is not 32 bytes (PyNaCl raises ValueError; the caller counts both as bad) */
+    /* a signature of another length than 64 or a key of another than 32 is bad (as in
+       ed25519.verify_pynacl: libsodium would read a longer key's first 32 bytes) */
     if (PyBytes_GET_SIZE(args[0]) != 64 || PyBytes_GET_SIZE(args[3]) != 32) {
         return PyLong_FromLong(0);
     }

@@ -69,6 +69,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="pemilu yang sudah ada / an existing ingested election")
     parser.add_argument("--log-vkey", default=None)
     parser.add_argument("--workers", type=int, default=0)
+    parser.add_argument("--floor-seconds", type=float, default=4.0, metavar="S",
+                        help="durasi ukur lantai sebelum & sesudah / how long the floor is "
+                        "measured before and after the run (default: 4)")
 
 
 # distinct signatures the floor cycles through (set before a pool forks): verifying one
@@ -220,7 +223,7 @@ def handler(args: argparse.Namespace) -> int:
             tps = int(chosen)
         # the floor before and after the run: a shared machine's speed drifts
         _, size = _mean_signed(directory / "log", _size(directory))
-        before, before_one = ed25519_floor(workers, size=size)
+        before, before_one = ed25519_floor(workers, args.floor_seconds, size)
         sampler = FloorSampler(size)
         cpu, start = _cpu(), time.perf_counter()
         outcome = run(Options(directory / "log", directory, str(directory), vkey=vkey,
@@ -228,7 +231,7 @@ def handler(args: argparse.Namespace) -> int:
         seconds, cpu = time.perf_counter() - start, _cpu() - cpu
         sampled, sampled_cpu = sampler.result()
         entry_size, size = _mean_signed(directory / "log", outcome.report.size)
-        after, after_one = ed25519_floor(workers, size=size)
+        after, after_one = ed25519_floor(workers, args.floor_seconds, size)
     floor, floor_cpu = (before[0] + after[0]) / 2, (before[1] + after[1]) / 2
     one, one_cpu = (before_one[0] + after_one[0]) / 2, (before_one[1] + after_one[1]) / 2
     entries = outcome.report.entries_checked

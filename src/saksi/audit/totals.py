@@ -219,7 +219,7 @@ def compute(index: ElectionIndex, current: dict[str, Current],
     the replay, or summed here from ``current``), then added to each level above it and
     to its dapil (a desa lies in one dapil per contest, so its sheets share one ballot);
     a region without sheets only counts the TPS it expects."""
-    cells = (summed or Cells.of(current)).cells
+    cells = (summed if summed is not None else Cells.of(current)).cells
     f = prepared or frame(index)
     regions, dapils, dapil_at = f.regions, f.dapils, f.dapil_at
     # each desa's sheets into its desa level and its dapil; then level by level upwards,
