@@ -74,11 +74,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         "measured before and after the run (default: 4)")
 
 
-# distinct signatures the floor cycles through (set before a pool forks): verifying one
-# signature over and over, the floor was 8-10 % too fast on the development machine (its
-# user time for 20,000 verifications: 1.69-1.80 s against 1.86-2.00 s for 256 distinct
-# ones, alternating runs), as the branch predictor learns the branches of that one
-# signature's variable-time scalar multiplication, which no log's entries allow
+# distinct signatures the floor cycles through (set before a pool forks). Verifying one
+# signature over and over, the floor is too fast, as the branch predictor learns the
+# branches of that one signature's variable-time scalar multiplication, which no log's
+# entries allow: on the development machine by 8-10 % in alternating runs of 20,000
+# verifications (1.69-1.80 against 1.86-2.00 user-s), by 3-5 % in the alternating slices
+# of the national night's floors (ADR 0006)
 SIGNATURES = 256
 _SIGNED: list[list[tuple[bytes, bytes]]] = [[]]
 
