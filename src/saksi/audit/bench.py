@@ -258,9 +258,10 @@ def handler(args: argparse.Namespace) -> int:
         "ed25519_verify_floor_per_cpu_s": round(floor_cpu, 1),
         "floor_before_after_per_cpu_s": [round(before[1], 1), round(after[1], 1)],
         "ratio_to_floor_per_cpu": round(rate_cpu / floor_cpu, 3) if floor_cpu else None,
-        # the figure the target is about: the CPU ratio, stable under other load
+        # the CPU ratio, less moved by other load than the wall-clock one
         "of_floor": round(rate_cpu / floor_cpu, 3) if floor_cpu else None,
-        # the floor per CPU second sampled throughout the run, and the ratio to it
+        # the floor per CPU second sampled throughout the run, and the ratio to it: the
+        # figure least moved by the machine's drift (docs/verifier.md, Speed)
         "floor_during_run_per_cpu_s": round(during, 1) if during else None,
         "floor_during_run_verifications": sampled,
         "of_floor_during_run": round(rate_cpu / during, 3) if during else None,
