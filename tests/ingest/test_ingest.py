@@ -94,6 +94,33 @@ def test_a_flagged_sheet_is_kept_exactly_as_written_and_its_flags_named(
         assert log.entry(receipt.index) == raw
 
 
+def test_a_rule_broken_twice_is_named_once_in_the_version_and_twice_in_the_receipt(
+    election_dir: Path,
+) -> None:
+    """Two parties' totals swapped break two party identities: the receipt gives each
+    failure with its fields, the TPS page's ``flags`` name the rule once, and an
+    independent verifier, which names rules, publishes nothing else."""
+    import random
+
+    tps = _tps_codes(election_dir)[0]
+    swapped = inject(_sheet(election_dir, tps, Contest.DPR), "swap", random.Random(3))
+    with Ingestor.open(election_dir) as ingestor:
+        receipt = ingestor.submit(_signed(election_dir, swapped))
+        assert isinstance(receipt, Receipt) and receipt.verdict == "flagged"
+        assert [f.code for f in receipt.flags] == ["CH-VALID-SUM", "CH-VALID-SUM"]
+        assert receipt.flags[0].fields != receipt.flags[1].fields
+        doc = ingestor.sequencer.documents([("tps", tps)])[0]
+    assert doc is not None
+    dpr = next(c for c in json.loads(doc.body)["contests"] if c["contest"] == "dpr")
+    assert dpr["current"]["flags"] == ["CH-VALID-SUM"]
+    # after a restart the version is rebuilt from the stored receipt: the same
+    with Ingestor.open(election_dir) as ingestor:
+        again = ingestor.sequencer.documents([("tps", tps)])[0]
+    assert again is not None
+    dpr = next(c for c in json.loads(again.body)["contests"] if c["contest"] == "dpr")
+    assert dpr["current"]["flags"] == ["CH-VALID-SUM"]
+
+
 def test_the_same_bytes_again_get_the_same_receipt_and_change_nothing(
     election_dir: Path,
 ) -> None:

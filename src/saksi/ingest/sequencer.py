@@ -68,7 +68,15 @@ from saksi.sheets.model import Sheet
 from saksi.sheets.rules import CheckResult, RuleResult, parse_and_check
 from saksi.sheets.rules import Verdict as SheetVerdict
 from saksi.store import Batch, DocumentRow, KeyRow, Store, open_store
-from saksi.tally import SheetVersion, Stale, Tally, VersionKey, judge, rank_of
+from saksi.tally import (
+    SheetVersion,
+    Stale,
+    Tally,
+    VersionKey,
+    flag_codes,
+    judge,
+    rank_of,
+)
 from saksi.tally.counts import counts_of
 from saksi.tally.render import RenderCache, render
 from saksi.tally.render import encode as render_encode
@@ -231,7 +239,7 @@ class Sequencer:
         for row in store.sheets_between(tally.as_of_index + 1, applied):
             envelope = env.decode(row.entry)
             sheet = decode_canonical(envelope.payload)
-            codes = tuple(str(p["code"]) for p in msgspec.json.decode(row.flags))
+            codes = flag_codes(str(p["code"]) for p in msgspec.json.decode(row.flags))
             versions.append(SheetVersion.of(
                 sheet, _counts(tally, sheet), index=row.index, leaf_hash=row.leaf_hash,
                 signer=row.signer or "", role=Role(row.role or Role.DEVICE),
@@ -393,7 +401,7 @@ class Sequencer:
             s = a.sheet
             versions.append(SheetVersion(
                 a.index, a.leaf, a.envelope.signer, role, r.verdict == "flagged",
-                tuple(p.code for p in r.flags), s.tps, s.contest, s.revision, s.reason,
+                flag_codes(p.code for p in r.flags), s.tps, s.contest, s.revision, s.reason,
                 s.counts, received))
         applied: list[Applied] = [self.tally.apply(v) for v in versions
                                   if v.index > self.tally.as_of_index]

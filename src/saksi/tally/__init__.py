@@ -7,7 +7,15 @@ result documents.
 
 from saksi.tally.shape import Shape, TpsShape
 from saksi.tally.tally import Aggregate, Applied, Tally
-from saksi.tally.versions import Accept, SheetVersion, Stale, VersionKey, judge, rank_of
+from saksi.tally.versions import (
+    Accept,
+    SheetVersion,
+    Stale,
+    VersionKey,
+    flag_codes,
+    judge,
+    rank_of,
+)
 
 __all__ = [
     "Accept",
@@ -19,6 +27,7 @@ __all__ = [
     "Tally",
     "TpsShape",
     "VersionKey",
+    "flag_codes",
     "judge",
     "rank_of",
 ]

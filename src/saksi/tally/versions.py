@@ -11,6 +11,7 @@ KPPS revision can override it, whatever its revision number.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final, NamedTuple
 
@@ -93,6 +94,13 @@ def judge(current: VersionKey | None, new: VersionKey) -> Accept | Stale:
     return Stale(current, new)
 
 
+def flag_codes(codes: Iterable[str]) -> tuple[str, ...]:
+    """The rules a version breaks, each named once, in the order the rules ran: one rule
+    can fail several times (CH-VALID-SUM once per broken party), and the results carry
+    each failure's fields, but a version's ``flags`` name rules (docs/api.md)."""
+    return tuple(dict.fromkeys(codes))
+
+
 class SheetVersion(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """One accepted sheet document as the tally sees it, in log order.
 
@@ -129,5 +137,5 @@ class SheetVersion(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 __all__ = [
     "RANK_DEVICE", "RANK_PPK", "STALE_CODE", "Accept", "SheetVersion", "Stale", "VersionKey",
-    "judge", "rank_of",
+    "flag_codes", "judge", "rank_of",
 ]
