@@ -50,6 +50,9 @@ def build(directory: Path, *, tps_limit: int = 40, seed: int = 11, ppk: int = 0)
                 sheet = generate_sheet(election.ballot(tps.code, contest), tps, seed)
                 if n % 7 == 3 and contest.value == "ppwp":
                     sheet = inject(sheet, "digit-inserted", rng)
+                if n % 7 == 4 and contest.value == "dprd-prov":
+                    # two parties' totals swapped: the rule breaks twice, is named once
+                    sheet = inject(sheet, "swap", rng)
                 docs.append(env.encode(env.sign(TYPE_SHEET, encode(sheet), [key])))
                 if n % 9 == 5 and contest.value == "dpr":  # a second revision
                     import msgspec
