@@ -228,7 +228,8 @@ def handler(args: argparse.Namespace) -> int:
             *_, chosen, vkey = done.stdout.strip().splitlines()
             tps = int(chosen)
         # the floor before and after the run: a shared machine's speed drifts
-        _, size = _mean_signed(directory / "log", _size(directory))
+        checkpoint_size = _size(directory)
+        entry_size, size = _mean_signed(directory / "log", checkpoint_size)
         before, before_one = ed25519_floor(workers, args.floor_seconds, size)
         sampler = FloorSampler(size)
         cpu, start = _cpu(), time.perf_counter()
@@ -236,7 +237,8 @@ def handler(args: argparse.Namespace) -> int:
                               workers=workers))
         seconds, cpu = time.perf_counter() - start, _cpu() - cpu
         sampled, sampled_cpu = sampler.result()
-        entry_size, size = _mean_signed(directory / "log", outcome.report.size)
+        if outcome.report.size != checkpoint_size:  # (a checkpoint unreadable before)
+            entry_size, size = _mean_signed(directory / "log", outcome.report.size)
         after, after_one = ed25519_floor(workers, args.floor_seconds, size)
     floor, floor_cpu = (before[0] + after[0]) / 2, (before[1] + after[1]) / 2
     one, one_cpu = (before_one[0] + after_one[0]) / 2, (before_one[1] + after_one[1]) / 2
