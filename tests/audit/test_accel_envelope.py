@@ -161,3 +161,25 @@ def test_types_must_be_a_tuple_of_str() -> None:
     with pytest.raises(TypeError):
         _accel.envelope(CANONICAL, (CANONICAL[30:40],))  # type: ignore[arg-type]
     assert _accel.envelope(CANONICAL, ()) is None  # no type known, none accepted
+
+
+@pytest.mark.parametrize("size", [33, 35, 36, 60, 84, 86, 2455])
+def test_every_byte_at_every_place_of_a_vector_block_is_judged_as_python_judges_it(
+        size: int) -> None:
+    """Base64 is decoded 32 characters at a time where the CPU allows: every byte value
+    in every place of the first blocks and of the tail the scalar loop finishes (block
+    edges, the last full block, padding) is refused or read exactly as Python reads it."""
+    payload = bytes(range(7, 256)) * (size // 249 + 1)
+    text = base64.b64encode(payload[:size])
+    original = envelope(sorted(TYPES)[0], payload[:size], [KEYS[0]])
+    start = original.index(text)
+    places = sorted({*range(min(len(text), 72)), *range(max(0, len(text) - 56), len(text))})
+    for at in places:
+        for byte in range(256):
+            spelled = text[:at] + bytes([byte]) + text[at + 1:]
+            raw = original[:start] + spelled + original[start + len(text):]
+            native = _accel.envelope(raw, _TYPE_NAMES)
+            if is_base64_of_something(spelled):
+                assert native is not None and native[1] == base64.b64decode(spelled)
+            else:
+                assert native is None, (size, at, byte)

@@ -244,6 +244,71 @@ b64_size(const unsigned char *s, Py_ssize_t n)
     return n / 4 * 3 - pad;
 }
 
+
+/* AVX2: 32 characters at a time, by the method of Muła and Lemire ("Faster Base64
+   Encoding and Decoding using AVX2 Instructions", ACM TWEB 2018), with the tables
+   derived here for the standard alphabet:
+     - validity: a character is refused when lo[its low nibble] & hi[its high nibble]
+       is not zero. hi gives each high nibble a class bit (2: '+' '/'; 3: digits;
+       4, 6: letters from 'A' / 'a'; 5, 7: letters to 'Z' / 'z'; every other high
+       nibble, bytes past 0x7f included, bit 0x10), lo sets for each low nibble the
+       bits of the classes that do not reach it (bit 0x10 always).
+     - value: the character plus roll[high nibble, minus one for '/'].
+   Then each 4 values become 3 bytes (multiply-adds, a shuffle per lane and a permute).
+   It decodes whole 32-character blocks while 16 characters are left behind the block:
+   the 32-byte store of 24 bytes then stays inside the output. Returns the number of
+   characters decoded, or -1 if one of them is not in the alphabet ('=' included). */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define SAKSI_AVX2 1
+#include <immintrin.h>
+static int has_avx2;
+
+__attribute__((target("avx2")))
+static Py_ssize_t
+b64_decode_avx2(const unsigned char *s, Py_ssize_t n, unsigned char *out)
+{
+    const __m256i lut_lo = _mm256_setr_epi8(
+        0x15, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+        0x11, 0x11, 0x13, 0x1a, 0x1b, 0x1b, 0x1b, 0x1a,
+        0x15, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+        0x11, 0x11, 0x13, 0x1a, 0x1b, 0x1b, 0x1b, 0x1a);
+    const __m256i lut_hi = _mm256_setr_epi8(
+        0x10, 0x10, 0x01, 0x02, 0x04, 0x08, 0x04, 0x08,
+        0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10,
+        0x10, 0x10, 0x01, 0x02, 0x04, 0x08, 0x04, 0x08,
+        0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10);
+    const __m256i lut_roll = _mm256_setr_epi8(
+        0, 16, 19, 4, -65, -65, -71, -71, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 16, 19, 4, -65, -65, -71, -71, 0, 0, 0, 0, 0, 0, 0, 0);
+    const __m256i nibble = _mm256_set1_epi8(0x0f);
+    const __m256i slash = _mm256_set1_epi8('/');
+    const __m256i pair = _mm256_set1_epi32(0x01400140);   /* a*64 + b, c*64 + d */
+    const __m256i quad = _mm256_set1_epi32(0x00011000);   /* ab*4096 + cd */
+    const __m256i order = _mm256_setr_epi8(
+        2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1,
+        2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1);
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 7, 7);
+    __m256i bad = _mm256_setzero_si256();
+    Py_ssize_t i = 0;
+    for (; i + 32 + 16 <= n; i += 32) {
+        __m256i in = _mm256_loadu_si256((const __m256i *)(s + i));
+        __m256i hi = _mm256_and_si256(_mm256_srli_epi32(in, 4), nibble);
+        __m256i lo = _mm256_and_si256(in, nibble);
+        bad = _mm256_or_si256(bad, _mm256_and_si256(_mm256_shuffle_epi8(lut_lo, lo),
+                                                     _mm256_shuffle_epi8(lut_hi, hi)));
+        __m256i roll = _mm256_shuffle_epi8(
+            lut_roll, _mm256_add_epi8(_mm256_cmpeq_epi8(in, slash), hi));
+        __m256i v = _mm256_add_epi8(in, roll);
+        v = _mm256_madd_epi16(_mm256_maddubs_epi16(v, pair), quad);
+        v = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(v, order), lanes);
+        _mm256_storeu_si256((__m256i *)(out + i / 4 * 3), v);
+    }
+    return _mm256_testz_si256(bad, bad) ? i : -1;
+}
+#else
+#define SAKSI_AVX2 0
+#endif
+
 /* Decode s[0..n) (n a positive multiple of 4) into out, b64_size(s, n) bytes; 0 unless
    every character is in the alphabet, '=' only as the last one or two, and the pad bits
    are zero (RFC 4648 §3.5: the one canonical spelling). */
@@ -252,6 +317,17 @@ b64_decode(const unsigned char *s, Py_ssize_t n, unsigned char *out)
 {
     uint32_t bad = 0;
     const unsigned char *last = s + n - 4;
+#if SAKSI_AVX2
+    if (has_avx2) {
+        Py_ssize_t done = b64_decode_avx2(s, n, out);
+        if (done < 0) {
+            return 0;
+        }
+        /* the rest, from the first group the vector loop left */
+        s += done;
+        out += done / 4 * 3;
+    }
+#endif
     for (; s < last; s += 4, out += 3) {
         uint32_t v = b64[0][s[0]] | b64[1][s[1]] | b64[2][s[2]] | b64[3][s[3]];
         bad |= v;
@@ -896,5 +972,9 @@ PyMODINIT_FUNC
 PyInit__accel(void)
 {
     b64_init();
+#if SAKSI_AVX2
+    __builtin_cpu_init();
+    has_avx2 = __builtin_cpu_supports("avx2");
+#endif
     return PyModule_Create(&module);
 }
