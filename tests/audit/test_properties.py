@@ -512,7 +512,7 @@ def test_desa_sums_kept_during_the_replay_equal_those_of_the_final_versions(
 
     kept, current = Cells(), {}
     for i, (key, flagged, values) in enumerate(changes):
-        new = Current(i, 0, i, ["CH-X"] if flagged else [],
+        new = Current(i, 0, i, ("CH-X",) if flagged else (),
                       b"".join(v.to_bytes(8, "little") for v in values))
         kept.change(key, current.get(key), new)
         current[key] = new

@@ -33,12 +33,12 @@ class Current(msgspec.Struct, array_like=True):
     index: int
     rank: int
     revision: int
-    flags: list[str]
+    flags: tuple[str, ...]  # the rules it breaks (docs/sheet-format.md §3), in rule order
     # DPT, voters, valid, invalid, total and the vote lists in the order of the TPS's
     # ballot (index.ElectionIndex.ballot), packed by sheet.pack
     votes: bytes
     versions: int = 1  # accepted versions so far (history length without stale ones)
-    history: list[int] = []  # log indices of the accepted versions, oldest first
+    history: tuple[int, ...] = ()  # log indices of the accepted versions, oldest first
 
 
 class TrustState(msgspec.Struct):
@@ -188,12 +188,12 @@ class Replay:
 
     def _sheet(self, index: int, signers: tuple[str, ...], verdicts: tuple[int, ...],
                f: SheetFacts) -> None:
-        tps, contest, revision, has_reason, ballot, flags = f[:6]
-        if ballot != 1:
+        if f[4] != 1:
             self._refuse("rules", "CH-BALLOT", "the sheet does not match the ballot of its TPS"
-                         if ballot == 0 else "no such TPS or contest in this election",
+                         if f[4] == 0 else "no such TPS or contest in this election",
                          index, f)
             return
+        tps = f[0]
         first = self._valid(signers[0], index)
         if first is None:
             self._refuse("trust", "KEY-REVOKED" if signers[0] in self.s.keys else "KEY-UNKNOWN",
@@ -207,7 +207,7 @@ class Replay:
             rank = 0
         elif first[ROLE] == "kecamatan" and tps.startswith(first[SCOPE]):
             rank = 1
-            if not has_reason:
+            if not f[3]:
                 self._refuse("history", "CORRECTION-REASON", "a PPK correction without a "
                              "reason", index, f)
                 return
@@ -215,16 +215,19 @@ class Replay:
             self._refuse("trust", "KEY-WRONG-ROLE", f"submitter role {first[ROLE]} (scope "
                          f"{first[SCOPE]}) may not sign this sheet", index, f)
             return
-        for k in signers[1:]:
-            w = self._valid(k, index)
-            if w is None or w[ROLE] != "witness" or not _covers(w[SCOPE], tps):
-                self._refuse("trust", "KEY-WRONG-ROLE", f"cosigner {k} is not a valid witness "
-                             "for this TPS", index, f)
-                return
+        if len(signers) > 1:
+            for k in signers[1:]:
+                w = self._valid(k, index)
+                if w is None or w[ROLE] != "witness" or not _covers(w[SCOPE], tps):
+                    self._refuse("trust", "KEY-WRONG-ROLE", f"cosigner {k} is not a valid "
+                                 "witness for this TPS", index, f)
+                    return
         del verdicts
-        key = f"{tps}/{contest}"
-        self.s.last_sheet = index
-        old = self.s.current.get(key)
+        key = f"{tps}/{f[1]}"
+        state = self.s
+        state.last_sheet = index
+        revision = f[2]
+        old = state.current.get(key)
         if old is not None and (rank, revision) <= (old.rank, old.revision):
             self._refuse("history", "REVISION-STALE",
                          f"version (rank {rank}, revision {revision}) does not supersede "
@@ -232,9 +235,10 @@ class Replay:
                          index, f, expected=[old.rank, old.revision],
                          published=[rank, revision])
             return
-        new = self.s.current[key] = Current(index, rank, revision, list(flags), f[6],
-                                            1 if old is None else old.versions + 1,
-                                            [index] if old is None else [*old.history, index])
+        # the workers' flags tuple as it is: () for nearly every sheet, shared
+        new = state.current[key] = Current(index, rank, revision, f[5], f[6],
+                                           1 if old is None else old.versions + 1,
+                                           (index,) if old is None else (*old.history, index))
         if self.tally is not None:
             self.tally.change(key, old, new)
 
