@@ -55,6 +55,11 @@
  *       of another length included, as ed25519.verify_pynacl refuses them).  The
  *       same function PyNaCl runs, without its per-call buffers and copies.
  *
+ *   add_lanes(acc: bytearray, lanes: bytes, subtract: bool) -> None
+ *       acc += lanes (or -= lanes) as little-endian uint64 lanes (sheet.pack's form),
+ *       acc first grown with zero lanes to the length of lanes: the desa sums of the
+ *       tally, kept in place (sheet.add_lanes is the reference).
+ *
  * Not the limited API: building the named tuple in place (tp_alloc, PyTuple_SET_ITEM)
  * and writing strings and bytes directly are what make this cheap.
  */
@@ -935,6 +940,63 @@ verify(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
     return PyLong_FromLong(bad == 0 ? 1 : 0);
 }
 
+
+/* ------------------------------------------------------------------ lanes */
+/* add_lanes(acc: bytearray, lanes: bytes-like, subtract: bool): acc += lanes (or -=),
+   lane by lane, each lane a little-endian uint64, acc first grown with zero lanes to
+   the length of lanes. Wrapping per lane; sheet.add_lanes, the reference, adds the two
+   as integers, which is the same while no lane leaves [0, 2^64) (the callers' sums
+   of counts of at most 10^9 cannot). */
+static inline uint64_t
+get_u64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--) {
+        v = (v << 8) | p[i];
+    }
+    return v;
+}
+
+static PyObject *
+add_lanes(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3 || !PyByteArray_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError,
+                        "add_lanes(acc: bytearray, lanes: bytes, subtract: bool)");
+        return NULL;
+    }
+    int subtract = PyObject_IsTrue(args[2]);
+    if (subtract < 0) {
+        return NULL;
+    }
+    Py_buffer view;
+    if (PyObject_GetBuffer(args[1], &view, PyBUF_SIMPLE) < 0) {
+        return NULL;
+    }
+    PyObject *acc = args[0];
+    Py_ssize_t have = PyByteArray_GET_SIZE(acc), n = view.len;
+    if (n % 8 != 0 || have % 8 != 0) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_ValueError, "add_lanes: lengths must be multiples of 8");
+        return NULL;
+    }
+    if (have < n) {
+        if (PyByteArray_Resize(acc, n) < 0) {
+            PyBuffer_Release(&view);
+            return NULL;
+        }
+        memset(PyByteArray_AS_STRING(acc) + have, 0, (size_t)(n - have));
+    }
+    unsigned char *a = (unsigned char *)PyByteArray_AS_STRING(acc);
+    const unsigned char *b = view.buf;
+    for (Py_ssize_t i = 0; i < n; i += 8) {
+        uint64_t x = get_u64(a + i), y = get_u64(b + i);
+        put_u64(a + i, subtract ? x - y : x + y);
+    }
+    PyBuffer_Release(&view);
+    Py_RETURN_NONE;
+}
+
 /* ------------------------------------------------------------------ module */
 static PyMethodDef methods[] = {
     {"envelope", (PyCFunction)(void (*)(void))envelope, METH_FASTCALL,
@@ -952,6 +1014,9 @@ static PyMethodDef methods[] = {
     {"verify", (PyCFunction)(void (*)(void))verify, METH_FASTCALL,
      "verify(signature, head, payload, public) -> 1 | 0\n\n"
      "Ed25519 (libsodium) of signature over head + payload under the 32-byte key."},
+    {"add_lanes", (PyCFunction)(void (*)(void))add_lanes, METH_FASTCALL,
+     "add_lanes(acc, lanes, subtract) -> None\n\n"
+     "acc += lanes (or -=), lane by lane: little-endian uint64s; acc grows to fit."},
     {NULL, NULL, 0, NULL},
 };
 

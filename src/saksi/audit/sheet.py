@@ -236,6 +236,22 @@ def unpack(votes: bytes) -> list[int]:
     return out.tolist()
 
 
+def add_lanes_py(acc: bytearray, lanes: bytes | bytearray, subtract: bool) -> None:
+    """``acc`` += ``lanes`` (or -=), both ``pack``'s form, ``acc`` first grown with zero
+    lanes to fit: added as integers, every lane at once (exact while no lane leaves
+    [0, 2^64): sums of counts of at most 10^9, and only what was added is subtracted).
+    The reference of ``_accel.add_lanes``, which adds in place without the conversions."""
+    if len(acc) % 8 or len(lanes) % 8:
+        raise ValueError("add_lanes: lengths must be multiples of 8")
+    if len(acc) < len(lanes):
+        acc.extend(bytes(len(lanes) - len(acc)))
+    a, b = int.from_bytes(acc, "little"), int.from_bytes(lanes, "little")
+    acc[:] = (a - b if subtract else a + b).to_bytes(len(acc), "little")
+
+
+add_lanes = _accel.add_lanes if _accel is not None else add_lanes_py
+
+
 def facts_of(s: Sheet) -> Facts:
     """The reference reduction of a decoded sheet (``_accel.sheet`` must equal it)."""
     v, bal, d, t, vo = s.votes, s.ballots, s.disabled, s.totals, s.voters

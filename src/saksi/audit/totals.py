@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from math import lcm
+from typing import TypeVar
 
 from saksi.audit.index import NATIONAL, ElectionIndex, contests_at
 from saksi.audit.replay import Current
-from saksi.audit.sheet import CONTESTS, PARTY_CONTESTS, BallotSpec, unpack
+from saksi.audit.sheet import CONTESTS, PARTY_CONTESTS, BallotSpec, add_lanes, unpack
 
 
 @dataclass(slots=True)
@@ -49,13 +50,13 @@ class Totals:
 
 class _Cell:
     """One desa's sheets of one contest. The counted ones are summed packed
-    (``sheet.pack``): added as integers, every field adds at once (they share a ballot)."""
+    (``sheet.pack``), lane by lane in place (``sheet.add_lanes``; they share a ballot)."""
 
     __slots__ = ("counted", "flagged", "flagged_votes", "sheets_in", "sum")
 
     def __init__(self) -> None:
         self.sheets_in = self.counted = self.flagged = self.flagged_votes = 0
-        self.sum = 0
+        self.sum = bytearray()
 
 
 class Cells:
@@ -89,14 +90,18 @@ class Cells:
             cell.flagged_votes -= int.from_bytes(old.votes[32:40], "little")
         else:
             cell.counted -= 1
-            cell.sum -= int.from_bytes(old.votes, "little")
+            add_lanes(cell.sum, old.votes, True)
         packed = new.votes
         if new.flags:
             cell.flagged += 1
             cell.flagged_votes += int.from_bytes(packed[32:40], "little")  # the sheet's total
         else:
             cell.counted += 1
-            cell.sum += int.from_bytes(packed, "little")
+            # in place: as integers, converting ~2 KB from bytes cost 2-4 us a sheet
+            add_lanes(cell.sum, packed, False)
+
+
+_K = TypeVar("_K")
 
 
 class _Level:
@@ -108,16 +113,16 @@ class _Level:
 
     def __init__(self, agg: Agg) -> None:
         self.agg = agg
-        self.heads: dict[int, int] = {}  # layout id -> packed sum
+        self.heads: dict[int, bytearray] = {}  # layout id -> packed sum
 
-    def add(self, cell: _Cell, layout: int, head: int) -> None:
+    def add(self, cell: _Cell, layout: int, head: bytes | bytearray) -> None:
         a = self.agg
         a.sheets_in += cell.sheets_in
         a.sheets_counted += cell.counted
         a.sheets_flagged += cell.flagged
         a.flagged_votes += cell.flagged_votes
         if head:
-            self.heads[layout] = self.heads.get(layout, 0) + head
+            _add_into(self.heads, layout, head)
 
     def merge(self, child: _Level) -> None:
         """Add a region below this one."""
@@ -126,9 +131,8 @@ class _Level:
         a.sheets_counted += c.sheets_counted
         a.sheets_flagged += c.sheets_flagged
         a.flagged_votes += c.flagged_votes
-        heads = self.heads
         for layout, head in child.heads.items():
-            heads[layout] = heads.get(layout, 0) + head
+            _add_into(self.heads, layout, head)
 
     def finish(self, layouts: list[tuple[list[int], bool]], choices: bool) -> None:
         """Unpack the sums into the figures and (unless ``choices`` is off) the choices."""
@@ -136,7 +140,7 @@ class _Level:
         for layout, head in self.heads.items():
             numbers, party = layouts[layout]
             n = len(numbers)
-            values = unpack(head.to_bytes(8 * (5 + (2 * n if party else n)), "little"))
+            values = unpack(bytes(head).ljust(8 * (5 + (2 * n if party else n)), b"\0"))
             a.dpt += values[0]
             a.voters += values[1]
             a.valid += values[2]
@@ -154,6 +158,14 @@ class _Level:
                     continue
                 for number, v in zip(numbers, theirs, strict=True):
                     mine[number] = mine.get(number, 0) + v
+
+
+def _add_into(sums: dict[_K, bytearray], key: _K, lanes: bytes | bytearray) -> None:
+    acc = sums.get(key)
+    if acc is None:
+        sums[key] = bytearray(lanes)
+    else:
+        add_lanes(acc, lanes, False)
 
 
 # the length of a region's parent's code by the region's depth (desa, kecamatan, kab/kota,
@@ -230,15 +242,16 @@ def compute(index: ElectionIndex, current: dict[str, Current],
     layouts: list[tuple[list[int], bool]] = []
     layout_ids: dict[tuple[tuple[int, ...], bool], int] = {}
     spec_layout: dict[int, int] = {}  # id of a cached BallotSpec -> its layout
-    dapil_cands: dict[str, int] = {}  # candidate votes, packed
+    dapil_cands: dict[str, bytearray] = {}  # candidate votes, packed
     specs: dict[str, BallotSpec] = {}
     desas = depths[0]
     for (contest, desa), cell in cells.items():
         spec = index.ballot(desa, contest) if cell.counted else None
-        head = layout = width = 0
+        head: bytes | bytearray = b""
+        layout = width = 0
         if spec is not None:
             width = 5 + (2 if spec.party else 1) * len(spec.numbers)
-            head = cell.sum & ((1 << (64 * width)) - 1)
+            head = cell.sum[:8 * width]
             layout = spec_layout.get(id(spec), -1)
             if layout < 0:
                 shape = (tuple(spec.numbers), spec.party)
@@ -256,7 +269,7 @@ def compute(index: ElectionIndex, current: dict[str, Current],
             level.add(cell, layout, head)
             if spec is not None and spec.flat:
                 specs[d] = spec
-                dapil_cands[d] = dapil_cands.get(d, 0) + (cell.sum >> (64 * width))
+                _add_into(dapil_cands, d, cell.sum[8 * width:])
     for depth, cut in enumerate(_PARENT_CUT):
         above = depths[depth + 1]
         for (contest, region), level in depths[depth].items():
@@ -269,7 +282,7 @@ def compute(index: ElectionIndex, current: dict[str, Current],
         level.finish(layouts, True)
     for d, votes in dapil_cands.items():
         flat = specs[d].flat_candidates
-        dapils[d].candidates = dict(zip(flat, unpack(votes.to_bytes(8 * len(flat), "little")),
+        dapils[d].candidates = dict(zip(flat, unpack(bytes(votes).ljust(8 * len(flat), b"\0")),
                                         strict=True))
     seats: dict[str, dict[int, int]] = {}
     national_dpr = regions.get(("dpr", NATIONAL), Agg())
