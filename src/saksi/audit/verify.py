@@ -10,6 +10,7 @@ published API documents against the recomputation."""
 from __future__ import annotations
 
 import base64
+import functools
 import gc
 import multiprocessing
 import os
@@ -45,6 +46,7 @@ from saksi.audit.tlog import (
     tiles_for_size,
 )
 from saksi.audit.totals import Cells, Frame, Totals, compute, frame
+from saksi.audit.workers import OrderedPool
 
 STATE_SCHEMA = "saksi/verify-state/v3"
 CHUNK = 16  # bundles per task at most
@@ -246,30 +248,34 @@ def _chunks(bundles: list[Bundle], workers: int) -> list[list[Bundle]]:
     return [bundles[i:i + size] for i in range(0, len(bundles), size)]
 
 
+def _size(workers: int, tasks: int) -> int:
+    """Processes for ``tasks``: one per worker, at most one per task."""
+    return min(workers or os.cpu_count() or 1, max(1, tasks))
+
+
 def _pool(workers: int, tasks: int, size: int = 0) -> Any:
-    """A fork pool of ``size`` processes (default: one per worker, at most one per task);
-    None where the run is to stay in this process (one worker, or one task)."""
-    n = min(workers or os.cpu_count() or 1, max(1, tasks))
+    """A fork pool of ``size`` processes (default: ``_size``); None where the run is to
+    stay in this process (one worker, or one task)."""
+    n = _size(workers, tasks)
     if n <= 1:
         return None
     return multiprocessing.get_context("fork").Pool(size or n)
 
 
-def _map(pool: Any, fn: Callable[..., Any], log: Path, chunks: list[list[Bundle]]
-         ) -> Iterator[Any]:
+def _scanners(workers: int, log: Path, chunks: list[list[Bundle]]
+              ) -> OrderedPool[list[Bundle], list[scan.BundleResult]] | None:
+    """The workers that scan bundles (None: scan in this process)."""
+    n = _size(workers, len(chunks))
+    return OrderedPool(n, functools.partial(scan.scan_bundles, log)) if n > 1 else None
+
+
+def _map(pool: OrderedPool[list[Bundle], list[scan.BundleResult]] | None, log: Path,
+         chunks: list[list[Bundle]]) -> Iterator[list[scan.BundleResult]]:
     if pool is None:
         for c in chunks:
-            yield fn(log, c)
+            yield scan.scan_bundles(log, c)
         return
-    yield from pool.imap(_Call(fn, log), chunks)
-
-
-class _Call:
-    def __init__(self, fn: Callable[..., Any], log: Path) -> None:
-        self.fn, self.log = fn, log
-
-    def __call__(self, chunk: list[Bundle]) -> Any:
-        return self.fn(self.log, chunk)
+    yield from pool.imap(chunks)
 
 
 def _tiles(opts: Options, cp: Checkpoint, m: int, frontier: Frontier, report: Report,  # noqa: PLR0917
@@ -292,7 +298,7 @@ def _tiles(opts: Options, cp: Checkpoint, m: int, frontier: Frontier, report: Re
     spool = tempfile.TemporaryDirectory(prefix="saksi-verify-")
     scan.reset(trust.publics, Path(spool.name) / "keys", opts.election_dir, not index_error,
                _beyond_cache(log, bundles))
-    pool = _pool(opts.workers, len(chunks))
+    pool = _scanners(opts.workers, log, chunks)
     # the tally's frame needs the index only: built meanwhile in a thread, started after
     # the fork (a process must not fork while a thread is inside SQLite)
     beside = ThreadPoolExecutor(1)
@@ -306,7 +312,7 @@ def _tiles(opts: Options, cp: Checkpoint, m: int, frontier: Frontier, report: Re
         step = _progress(opts.progress, "entri / entries", len(bundles))
         prefix_ok = old_root is None or m % TILE_WIDTH == 0
         bundle_iter = iter(bundles)
-        for results in _map(pool, scan.scan_bundles, log, chunks):
+        for results in _map(pool, log, chunks):
             for n, problem, hashes, named, checked in results:
                 bundle = next(bundle_iter)
                 assert bundle.n == n
@@ -329,7 +335,6 @@ def _tiles(opts: Options, cp: Checkpoint, m: int, frontier: Frontier, report: Re
                     tile_roots.append(perfect_root(hashes))
         if pool is not None:
             pool.close()
-            pool.join()
         outcome.framed = framing.result()
         if broken:
             return False
