@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from nacl.signing import SigningKey
 
 from saksi.audit import ed25519
+from saksi.audit.envelope import pae
 
 sys.path.insert(0, str(Path(__file__).parent))
 from audit_support import accel_module, mutations
@@ -79,3 +80,22 @@ def test_a_key_or_signature_of_another_length_is_refused_by_both_paths() -> None
     assert both(signature, b"PA", b"E", public + b"\x00") == 0
     assert both(signature + b"\x00", b"PA", b"E", public) == 0
     assert both(signature[:63], b"PA", b"E", public) == 0
+
+
+@SETTINGS
+@given(st.sampled_from(KEYS), st.text(max_size=60), st.binary(max_size=5000), st.data())
+def test_the_pae_written_natively_is_the_one_envelope_pae_writes(
+        key: SigningKey, payload_type: str, payload: bytes, data: st.DataObject) -> None:
+    """``verify_pae`` signs off exactly the bytes of ``envelope.pae`` (lengths in bytes of
+    UTF-8, any payload type): a signature over them verifies, over another type or a
+    payload one byte longer it does not."""
+    public = bytes(key.verify_key)
+    signature = key.sign(pae(payload_type, payload)).signature
+    assert ed25519.verify_pae is not ed25519.verify_pae_py
+    for args, want in [((payload_type, payload), 1), ((payload_type + "x", payload), 0),
+                       ((payload_type, payload + b"\x00"), 0)]:
+        assert ed25519.verify_pae(signature, *args, public) == want
+        assert ed25519.verify_pae_py(signature, *args, public) == want
+    wrong = data.draw(mutations(public))
+    assert ed25519.verify_pae(signature, payload_type, payload, wrong) == \
+        ed25519.verify_pynacl(signature, b"", pae(payload_type, payload), wrong)

@@ -55,6 +55,10 @@
  *       of another length included, as ed25519.verify_pynacl refuses them).  The
  *       same function PyNaCl runs, without its per-call buffers and copies.
  *
+ *   verify_pae(signature: bytes, payload_type: str, payload: bytes, public: bytes) -> int
+ *       verify() over the PAE "DSSEv1 <len(type)> <type> <len(payload)> " + payload
+ *       (envelope.pae), assembled in the same buffer.
+ *
  *   add_lanes(acc: bytearray, lanes: bytes, subtract: bool) -> None
  *       acc += lanes (or -= lanes) as little-endian uint64 lanes (sheet.pack's form),
  *       acc first grown with zero lanes to the length of lanes: the desa sums of the
@@ -903,6 +907,38 @@ use_sodium(PyObject *Py_UNUSED(module), PyObject *address)
     Py_RETURN_NONE;
 }
 
+/* room for n bytes in the reused message buffer (NULL and MemoryError if not) */
+static unsigned char *
+message_room(size_t n)
+{
+    if (n > message_cap) {
+        size_t cap = n * 2;
+        unsigned char *grown = PyMem_RawRealloc(message, cap);
+        if (grown == NULL) {
+            PyErr_NoMemory();
+            return NULL;
+        }
+        message = grown;
+        message_cap = cap;
+    }
+    return message;
+}
+
+/* 1 if the signature verifies over message[0..n) under the key, else 0 (a signature
+   of another length than 64 or a key of another than 32 included: as in
+   ed25519.verify_pynacl, as libsodium would read a longer key's first 32 bytes) */
+static PyObject *
+verdict(PyObject *signature, size_t n, PyObject *public)
+{
+    if (PyBytes_GET_SIZE(signature) != 64 || PyBytes_GET_SIZE(public) != 32) {
+        return PyLong_FromLong(0);
+    }
+    int bad = sodium_verify((const unsigned char *)PyBytes_AS_STRING(signature), message,
+                            (unsigned long long)n,
+                            (const unsigned char *)PyBytes_AS_STRING(public));
+    return PyLong_FromLong(bad == 0 ? 1 : 0);
+}
+
 static PyObject *
 verify(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
 {
@@ -916,30 +952,48 @@ verify(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_RuntimeError, "saksi.audit._accel: use_sodium() first");
         return NULL;
     }
-    /* a signature of another length than 64 or a key of another than 32 is bad (as in
-       ed25519.verify_pynacl: libsodium would read a longer key's first 32 bytes) */
-    if (PyBytes_GET_SIZE(args[0]) != 64 || PyBytes_GET_SIZE(args[3]) != 32) {
-        return PyLong_FromLong(0);
-    }
     size_t head = (size_t)PyBytes_GET_SIZE(args[1]);
     size_t body = (size_t)PyBytes_GET_SIZE(args[2]);
-    if (head + body > message_cap) {
-        size_t cap = (head + body) * 2;
-        unsigned char *grown = PyMem_RawRealloc(message, cap);
-        if (grown == NULL) {
-            return PyErr_NoMemory();
-        }
-        message = grown;
-        message_cap = cap;
+    if (message_room(head + body) == NULL) {
+        return NULL;
     }
     memcpy(message, PyBytes_AS_STRING(args[1]), head);
     memcpy(message + head, PyBytes_AS_STRING(args[2]), body);
-    int bad = sodium_verify((const unsigned char *)PyBytes_AS_STRING(args[0]), message,
-                            (unsigned long long)(head + body),
-                            (const unsigned char *)PyBytes_AS_STRING(args[3]));
-    return PyLong_FromLong(bad == 0 ? 1 : 0);
+    return verdict(args[0], head + body, args[3]);
 }
 
+/* verify_pae(signature, payload_type: str, payload, public): verify over DSSE's PAE,
+   "DSSEv1 <len(type)> <type> <len(payload)> " + payload (envelope.pae), written here */
+static PyObject *
+verify_pae(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 4 || !PyBytes_Check(args[0]) || !PyUnicode_Check(args[1])
+        || !PyBytes_Check(args[2]) || !PyBytes_Check(args[3])) {
+        PyErr_SetString(PyExc_TypeError, "verify_pae(signature: bytes, payload_type: str, "
+                        "payload: bytes, public: bytes)");
+        return NULL;
+    }
+    if (sodium_verify == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "saksi.audit._accel: use_sodium() first");
+        return NULL;
+    }
+    Py_ssize_t type_len;
+    const char *type = PyUnicode_AsUTF8AndSize(args[1], &type_len);
+    if (type == NULL) {
+        return NULL;
+    }
+    size_t body = (size_t)PyBytes_GET_SIZE(args[2]);
+    /* two decimal lengths of at most 20 digits, four separators, "DSSEv1" */
+    if (message_room((size_t)type_len + body + 48) == NULL) {
+        return NULL;
+    }
+    int head = snprintf((char *)message, 48, "DSSEv1 %zd ", type_len);
+    memcpy(message + head, type, (size_t)type_len);
+    head += (int)type_len;
+    head += snprintf((char *)message + head, 24, " %zu ", body);
+    memcpy(message + head, PyBytes_AS_STRING(args[2]), body);
+    return verdict(args[0], (size_t)head + body, args[3]);
+}
 
 /* ------------------------------------------------------------------ lanes */
 /* add_lanes(acc: bytearray, lanes: bytes-like, subtract: bool): acc += lanes (or -=),
@@ -1014,6 +1068,9 @@ static PyMethodDef methods[] = {
     {"verify", (PyCFunction)(void (*)(void))verify, METH_FASTCALL,
      "verify(signature, head, payload, public) -> 1 | 0\n\n"
      "Ed25519 (libsodium) of signature over head + payload under the 32-byte key."},
+    {"verify_pae", (PyCFunction)(void (*)(void))verify_pae, METH_FASTCALL,
+     "verify_pae(signature, payload_type, payload, public) -> 1 | 0\n\n"
+     "verify() over DSSE's PAE of payload_type and payload, built here."},
     {"add_lanes", (PyCFunction)(void (*)(void))add_lanes, METH_FASTCALL,
      "add_lanes(acc, lanes, subtract) -> None\n\n"
      "acc += lanes (or -=), lane by lane: little-endian uint64s; acc grows to fit."},

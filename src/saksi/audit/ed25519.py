@@ -4,7 +4,9 @@ With the C accelerator built, libsodium's ``crypto_sign_verify_detached`` (the
 function PyNaCl's ``crypto_sign_open`` runs, found in the very library PyNaCl
 loaded) is called directly: the PAE is assembled in one reused buffer and no
 per-call Python buffers are allocated. Otherwise PyNaCl's public API serves. The
-two give the same verdicts (tests/audit/test_ed25519.py)."""
+two give the same verdicts (tests/audit/test_ed25519.py). ``verify_pae`` takes the
+payload type instead of the PAE's head: with the accelerator the head is written in
+the same buffer (a sheet entry's head cost 0.5 us in Python)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ from collections.abc import Callable
 
 from nacl.bindings import crypto_sign_open
 from nacl.exceptions import BadSignatureError
+
+from saksi.audit.envelope import pae_head
 
 try:
     from saksi.audit import _accel
@@ -52,3 +56,13 @@ def _direct() -> Callable[[bytes, bytes, bytes, bytes], int] | None:
 DIRECT = _direct()
 # what the verifier calls: the direct path where there is one
 verify: Callable[[bytes, bytes, bytes, bytes], int] = DIRECT or verify_pynacl
+
+
+def verify_pae_py(signature: bytes, payload_type: str, payload: bytes, public: bytes) -> int:
+    """``verify`` over DSSE's PAE of ``payload_type`` and ``payload`` (envelope.pae)."""
+    return verify(signature, pae_head(payload_type, len(payload)), payload, public)
+
+
+# the same with the PAE's head written by the accelerator, where the direct path is
+verify_pae: Callable[[bytes, str, bytes, bytes], int] = (
+    _accel.verify_pae if DIRECT is not None else verify_pae_py)

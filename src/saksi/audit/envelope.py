@@ -139,6 +139,16 @@ def _decoded(raw: bytes, end: int, payload_type: str,
     return Decoded(payload_type, payload, sigs)
 
 
+def one_signature(raw: bytes) -> tuple[str, bytes, str, bytes] | None:
+    """(payload type, payload, keyid, signature) of a canonical one-signature envelope,
+    read by the accelerator without building a ``Decoded`` (the verifier's per-entry
+    path); None without the accelerator or for anything else: ``decode_envelope`` then
+    reads or refuses it."""
+    if _accel is None or len(raw) > MAX_ENVELOPE:
+        return None
+    return _accel.envelope(raw, _TYPE_NAMES)
+
+
 def decode_envelope(raw: bytes) -> Decoded:
     """The envelope in ``raw``; FormatError(code) unless it is valid and canonical."""
     if len(raw) > MAX_ENVELOPE:

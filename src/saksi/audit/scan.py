@@ -17,13 +17,12 @@ from saksi.audit.envelope import (
     TYPE_SHEET,
     Authority,
     Control,
-    Decoded,
     Enrolment,
     Manifest,
     decode_control,
     decode_envelope,
     keyid_of,
-    pae_head,
+    one_signature,
 )
 from saksi.audit.index import ElectionIndex
 from saksi.audit.sheet import decode_sheet, in_canonical_order, judge, read_facts
@@ -134,10 +133,20 @@ class KeyJournal:
         self._in = os.open(path, os.O_RDONLY)
         self._tail = b""
         self.fresh = False  # read the journal since the current bundle began
+        self._raw: dict[str, bytes] = {}
 
     def publish(self, named: list[tuple[int, str, str]]) -> None:
         if named:
             os.write(self._out, "".join(f"{k} {h}\n" for _, k, h in named).encode())
+
+    def public(self, keyid: str) -> bytes | None:
+        """``lookup``'s key as bytes, converted once per key."""
+        raw = self._raw.get(keyid)
+        if raw is None:
+            raw = key_bytes(self.lookup(keyid))
+            if raw is not None:  # keys never change once known (first naming wins)
+                self._raw[keyid] = raw
+        return raw
 
     def lookup(self, keyid: str) -> str | None:
         key = self.keys.get(keyid)
@@ -251,28 +260,38 @@ def check_entry(index: int, raw: bytes, keys: KeyJournal,
     """One entry's envelope, signatures and payload; a key the entry names is appended
     to ``named`` and known to ``keys`` before its own signatures are checked (the
     manifest signs with the root key it names)."""
-    try:
-        env = decode_envelope(raw)
-    except FormatError as exc:
-        return (index, "", str(exc), (), (), None)
-    sigs = env.signatures
-    signers = (sigs[0][0],) if len(sigs) == 1 else tuple(k for k, _ in sigs)
-    if env.payload_type in CONTROL_TYPES:
+    native = one_signature(raw)  # nearly every entry: no Decoded built
+    if native is not None:
+        payload_type, payload, keyid, sig = native
+        sigs: tuple[tuple[str, bytes], ...] = ((keyid, sig),)
+    else:
         try:
-            doc = decode_control(env.payload_type, env.payload)
+            env = decode_envelope(raw)
         except FormatError as exc:
-            return (index, env.payload_type, str(exc), signers, (), None)
+            return (index, "", str(exc), (), (), None)
+        payload_type, payload, sigs = env.payload_type, env.payload, env.signatures
+    signers = (sigs[0][0],) if len(sigs) == 1 else tuple(k for k, _ in sigs)
+    if payload_type in CONTROL_TYPES:
+        try:
+            doc = decode_control(payload_type, payload)
+        except FormatError as exc:
+            return (index, payload_type, str(exc), signers, (), None)
         key = named_key(doc)
-        keyid = ""
+        named_id = ""
         if key is not None:
-            keyid = keyid_of(bytes.fromhex(key))
-            named.append((index, keyid, key))
-            keys.keys.setdefault(keyid, key)
-        return (index, env.payload_type, "", signers, _verdicts(env, keys.lookup),
-                (doc, keyid))
-    verdicts = _verdicts(env, keys.lookup)
+            named_id = keyid_of(bytes.fromhex(key))
+            named.append((index, named_id, key))
+            keys.keys.setdefault(named_id, key)
+        return (index, payload_type, "", signers,
+                _verdicts(payload_type, payload, sigs, keys.public), (doc, named_id))
+    return _sheet(index, signers, _verdicts(payload_type, payload, sigs, keys.public),
+                  payload)
+
+
+def _sheet(index: int, signers: tuple[str, ...], verdicts: tuple[int, ...],
+           payload: bytes) -> EntryResult:
     try:
-        facts = read_facts(env.payload)
+        facts = read_facts(payload)
     except FormatError as exc:
         return (index, TYPE_SHEET, str(exc), signers, verdicts, None)
     idx = _index()
@@ -283,7 +302,7 @@ def check_entry(index: int, raw: bytes, keys: KeyJournal,
         # the facts leave list order out: a sheet that matches no ballot is decoded again
         # to tell a misordered list (CH-CANONICAL) from another ballot (rare: an attack)
         try:
-            ordered = in_canonical_order(decode_sheet(env.payload, check_order=False))
+            ordered = in_canonical_order(decode_sheet(payload, check_order=False))
         except FormatError as exc:
             return (index, TYPE_SHEET, str(exc), signers, verdicts, None)
         if not ordered:
@@ -300,28 +319,35 @@ def check_entry(index: int, raw: bytes, keys: KeyJournal,
 def verdicts_of(raw: bytes, lookup: Callable[[str], str | None]) -> tuple[int, ...]:
     """The signatures of an entry whose envelope decoded, checked with ``lookup``'s keys
     (the parent's second look at a signature a worker could not call ok)."""
-    return _verdicts(decode_envelope(raw), lookup)
+    env = decode_envelope(raw)
+    return _verdicts(env.payload_type, env.payload, env.signatures,
+                     lambda keyid: key_bytes(lookup(keyid)))
 
 
-def _verdicts(env: Decoded, lookup: Callable[[str], str | None]) -> tuple[int, ...]:
-    head = pae_head(env.payload_type, len(env.payload))
-    sigs = env.signatures
+def _verdicts(payload_type: str, payload: bytes, sigs: tuple[tuple[str, bytes], ...],
+              public: Callable[[str], bytes | None]) -> tuple[int, ...]:
+    """Per signature 1 if it verifies over the PAE under the key ``public`` gives, 0 if
+    not, -1 for a key the log never introduced."""
+    verify = ed25519.verify_pae
     if len(sigs) == 1:  # nearly every entry: one shared tuple per verdict (pickled once)
         k, s = sigs[0]
-        return _ONE[_verify(lookup(k), s, head, env.payload)]
-    return tuple(_verify(lookup(k), s, head, env.payload) for k, s in sigs)
+        key = public(k)
+        return _ONE[-1 if key is None else verify(s, payload_type, payload, key)]
+    out = []
+    for k, s in sigs:
+        key = public(k)
+        out.append(-1 if key is None else verify(s, payload_type, payload, key))
+    return tuple(out)
 
 
 _ONE = {1: (1,), 0: (0,), -1: (-1,)}
 
 
-def _verify(public: str | None, signature: bytes, head: bytes, payload: bytes) -> int:
-    """1 if ``signature`` verifies over the PAE ``head + payload`` under the hex key
-    ``public``, 0 if not, -1 for a key the log never introduced."""
+def key_bytes(public: str | None) -> bytes | None:
+    """A hex public key as bytes; b"" (no signature verifies) for one that is not hex."""
     if public is None:
-        return -1
+        return None
     try:
-        key = bytes.fromhex(public)
+        return bytes.fromhex(public)
     except ValueError:
-        return 0
-    return ed25519.verify(signature, head, payload, key)
+        return b""
