@@ -52,6 +52,9 @@ def index_digest(conn: sqlite3.Connection) -> str:
     return digest.hexdigest()
 
 
+_UNSEEN = object()
+
+
 @dataclass
 class ElectionIndex:
     """Lookups over ``election.sqlite``, cached per dapil; one per process."""
@@ -138,10 +141,10 @@ class ElectionIndex:
     def ballot(self, tps: str, contest: str) -> BallotSpec | None:
         """The ballot of ``contest`` at ``tps`` (None where the TPS does not hold it)."""
         key = (tps[:10], contest)
-        if key in self._specs:
-            return self._specs[key]
-        spec = self._specs[key] = self._ballot(tps, contest)
-        return spec
+        spec = self._specs.get(key, _UNSEEN)  # once per sheet: one lookup
+        if spec is _UNSEEN:
+            spec = self._specs[key] = self._ballot(tps, contest)
+        return spec  # type: ignore[return-value]
 
     def _ballot(self, tps: str, contest: str) -> BallotSpec | None:
         if contest not in contests_at(tps):

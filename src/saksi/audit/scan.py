@@ -294,9 +294,10 @@ def _sheet(index: int, signers: tuple[str, ...], verdicts: tuple[int, ...],
         facts = read_facts(payload)
     except FormatError as exc:
         return (index, TYPE_SHEET, str(exc), signers, verdicts, None)
-    idx = _index()
-    tps = idx.tps(facts.tps)
-    spec = idx.ballot(facts.tps, facts.contest) if tps is not None else None
+    code, contest, revision, reason = facts[:4]
+    idx = _INDEX[0] if _INDEX else _index()
+    tps = idx.tps(code)
+    spec = idx.ballot(code, contest) if tps is not None else None
     ok, fl = judge(facts, spec, tps) if tps is not None and spec is not None else (False, ())
     if not ok:
         # the facts leave list order out: a sheet that matches no ballot is decoded again
@@ -308,10 +309,9 @@ def _sheet(index: int, signers: tuple[str, ...], verdicts: tuple[int, ...],
         if not ordered:
             return (index, TYPE_SHEET, "CH-CANONICAL", signers, verdicts, None)
         if tps is None or spec is None:
-            unknown: SheetFacts = (facts.tps, facts.contest, facts.revision, False, -1, (), b"")
+            unknown: SheetFacts = (code, contest, revision, False, -1, (), b"")
             return (index, TYPE_SHEET, "", signers, verdicts, unknown)
-    out: SheetFacts = (facts.tps, facts.contest, facts.revision,
-                       bool((facts.reason or "").strip()), int(ok), fl,
+    out: SheetFacts = (code, contest, revision, bool(reason and reason.strip()), int(ok), fl,
                        facts.votes if ok else b"")
     return (index, TYPE_SHEET, "", signers, verdicts, out)
 
