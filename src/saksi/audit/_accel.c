@@ -13,7 +13,8 @@
  *       A DSSE envelope with exactly one signature, in its canonical spelling
  *       (docs/envelope-format.md):
  *         {"payload":"<b64>","payloadType":"<T>","signatures":[{"keyid":"<hex>","sig":"<b64>"}]}
- *       base64 standard, padded, zero pad bits; T one of ``types`` (the caller's
+ *       base64 standard, padded, zero pad bits (decoded 32 characters at a time with AVX2
+ *       where the CPU has it, checked when the module loads); T one of ``types`` (the caller's
  *       list, returned as the very str object); keyid 64 lowercase hex; sig 64 bytes.
  *       The size limit (MAX_ENVELOPE) is the caller's: it refuses before asking.
  *
