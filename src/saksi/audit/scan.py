@@ -295,7 +295,7 @@ def _sheet(index: int, signers: tuple[str, ...], verdicts: tuple[int, ...],
     except FormatError as exc:
         return (index, TYPE_SHEET, str(exc), signers, verdicts, None)
     code, contest, revision, reason = facts[:4]
-    idx = _INDEX[0] if _INDEX else _index()
+    idx = _index()
     tps = idx.tps(code)
     spec = idx.ballot(code, contest) if tps is not None else None
     ok, fl = judge(facts, spec, tps) if tps is not None and spec is not None else (False, ())
