@@ -88,10 +88,9 @@ def _fast(raw: bytes) -> Decoded | None:
 
     First the C accelerator, if built: the one-signature envelope (every entry but a
     cosigned sheet) in one pass, base64 included; None sends the rest on below."""
-    if _accel is not None:
-        native = _accel.envelope(raw, _TYPE_NAMES)
-        if native is not None:
-            return Decoded(native[0], native[1], ((native[2], native[3]),))
+    native = one_signature(raw)
+    if native is not None:
+        return Decoded(native[0], native[1], ((native[2], native[3]),))
     if len(raw) <= _SMALL:
         m = _ONE.fullmatch(raw)
         if m is not None:
