@@ -387,37 +387,34 @@ b64_bytes(const unsigned char *s, Py_ssize_t n, Py_ssize_t want)
 }
 
 /* ------------------------------------------------------------------ envelope */
-static PyObject *
-envelope(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
+/* The four parts of a canonical one-signature envelope as new references in out[0..4)
+   (type, payload, keyid, sig): 1; 0 for anything else; -1 with an exception set. */
+static int
+read_envelope(PyObject *raw, PyObject *types, PyObject **out)
 {
-    if (nargs != 2 || !PyTuple_Check(args[1])) {
-        PyErr_SetString(PyExc_TypeError, "envelope(raw: bytes, types: tuple[str, ...])");
-        return NULL;
+    if (!PyBytes_Check(raw)) {
+        return 0;
     }
-    if (!PyBytes_Check(args[0])) {
-        Py_RETURN_NONE;
-    }
-    PyObject *types = args[1];
-    Cur c = {(const unsigned char *)PyBytes_AS_STRING(args[0]), NULL};
-    c.end = c.p + PyBytes_GET_SIZE(args[0]);
+    Cur c = {(const unsigned char *)PyBytes_AS_STRING(raw), NULL};
+    c.end = c.p + PyBytes_GET_SIZE(raw);
 
     if (!LIT(&c, "{\"payload\":\"")) {
-        Py_RETURN_NONE;
+        return 0;
     }
     /* base64 holds no quote: the first one ends the payload */
     const unsigned char *payload = c.p;
     const unsigned char *q = memchr(c.p, '"', (size_t)(c.end - c.p));
     if (q == NULL) {
-        Py_RETURN_NONE;
+        return 0;
     }
     c.p = q;
     if (!LIT(&c, "\",\"payloadType\":\"")) {
-        Py_RETURN_NONE;
+        return 0;
     }
     const unsigned char *type;
     Py_ssize_t type_len;
     if (!string(&c, &type, &type_len)) {
-        Py_RETURN_NONE;
+        return 0;
     }
     PyObject *found = NULL;
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(types); i++) {
@@ -428,7 +425,7 @@ envelope(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
             if (!PyErr_Occurred()) {
                 PyErr_SetString(PyExc_TypeError, "payload types must be str");
             }
-            return NULL;
+            return -1;
         }
         if (len == type_len && memcmp(name, type, (size_t)len) == 0) {
             found = t;
@@ -436,56 +433,76 @@ envelope(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
         }
     }
     if (found == NULL || !LIT(&c, ",\"signatures\":[{\"keyid\":\"")) {
-        Py_RETURN_NONE;
+        return 0;
     }
     const unsigned char *keyid = c.p;
     if (c.end - c.p < 64 || !is_hex64(keyid, 64)) {
-        Py_RETURN_NONE;
+        return 0;
     }
     c.p += 64;
     if (!LIT(&c, "\",\"sig\":\"") || c.end - c.p < 88) {
-        Py_RETURN_NONE;
+        return 0;
     }
     const unsigned char *sig = c.p;
     c.p += 88;
     if (!LIT(&c, "\"}]}") || c.p != c.end) {
-        Py_RETURN_NONE;
+        return 0;
     }
 
     PyObject *sig_bytes = b64_bytes(sig, 88, 64);
     if (sig_bytes == NULL) {
         if (PyErr_Occurred()) {
-            return NULL;
+            return -1;
         }
-        Py_RETURN_NONE;
+        return 0;
     }
     PyObject *payload_bytes = b64_bytes(payload, q - payload, -1);
     if (payload_bytes == NULL) {
         Py_DECREF(sig_bytes);
         if (PyErr_Occurred()) {
-            return NULL;
+            return -1;
         }
-        Py_RETURN_NONE;
+        return 0;
     }
     PyObject *keyid_str = ascii_str(keyid, 64);
     if (keyid_str == NULL) {
         Py_DECREF(sig_bytes);
         Py_DECREF(payload_bytes);
-        return NULL;
+        return -1;
     }
     Py_INCREF(found);
-    PyObject *out = PyTuple_New(4);
-    if (out == NULL) {
-        Py_DECREF(found);
-        Py_DECREF(payload_bytes);
-        Py_DECREF(keyid_str);
-        Py_DECREF(sig_bytes);
+    out[0] = found;
+    out[1] = payload_bytes;
+    out[2] = keyid_str;
+    out[3] = sig_bytes;
+    return 1;
+}
+
+static PyObject *
+envelope(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyTuple_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "envelope(raw: bytes, types: tuple[str, ...])");
         return NULL;
     }
-    PyTuple_SET_ITEM(out, 0, found);
-    PyTuple_SET_ITEM(out, 1, payload_bytes);
-    PyTuple_SET_ITEM(out, 2, keyid_str);
-    PyTuple_SET_ITEM(out, 3, sig_bytes);
+    PyObject *parts[4];
+    int got = read_envelope(args[0], args[1], parts);
+    if (got <= 0) {
+        if (got < 0) {
+            return NULL;
+        }
+        Py_RETURN_NONE;
+    }
+    PyObject *out = PyTuple_New(4);
+    if (out == NULL) {
+        for (int i = 0; i < 4; i++) {
+            Py_DECREF(parts[i]);
+        }
+        return NULL;
+    }
+    for (int i = 0; i < 4; i++) {
+        PyTuple_SET_ITEM(out, i, parts[i]);
+    }
     return out;
 }
 
@@ -963,8 +980,30 @@ verify(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
     return verdict(args[0], head + body, args[3]);
 }
 
-/* verify_pae(signature, payload_type: str, payload, public): verify over DSSE's PAE,
-   "DSSEv1 <len(type)> <type> <len(payload)> " + payload (envelope.pae), written here */
+/* The PAE "DSSEv1 <len(type)> <type> <len(payload)> " + payload (envelope.pae) written
+   in the message buffer: its length, or -1 with MemoryError (or the str's error) set */
+static Py_ssize_t
+write_pae(PyObject *payload_type, PyObject *payload)
+{
+    Py_ssize_t type_len;
+    const char *type = PyUnicode_AsUTF8AndSize(payload_type, &type_len);
+    if (type == NULL) {
+        return -1;
+    }
+    size_t body = (size_t)PyBytes_GET_SIZE(payload);
+    /* two decimal lengths of at most 20 digits, four separators, "DSSEv1" */
+    if (message_room((size_t)type_len + body + 48) == NULL) {
+        return -1;
+    }
+    int head = snprintf((char *)message, 48, "DSSEv1 %zd ", type_len);
+    memcpy(message + head, type, (size_t)type_len);
+    head += (int)type_len;
+    head += snprintf((char *)message + head, 24, " %zu ", body);
+    memcpy(message + head, PyBytes_AS_STRING(payload), body);
+    return (Py_ssize_t)((size_t)head + body);
+}
+
+/* verify_pae(signature, payload_type: str, payload, public): verify over DSSE's PAE */
 static PyObject *
 verify_pae(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
 {
@@ -978,22 +1017,241 @@ verify_pae(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_RuntimeError, "saksi.audit._accel: use_sodium() first");
         return NULL;
     }
-    Py_ssize_t type_len;
-    const char *type = PyUnicode_AsUTF8AndSize(args[1], &type_len);
-    if (type == NULL) {
+    Py_ssize_t n = write_pae(args[1], args[2]);
+    if (n < 0) {
         return NULL;
     }
-    size_t body = (size_t)PyBytes_GET_SIZE(args[2]);
-    /* two decimal lengths of at most 20 digits, four separators, "DSSEv1" */
-    if (message_room((size_t)type_len + body + 48) == NULL) {
+    return verdict(args[0], (size_t)n, args[3]);
+}
+
+/* ------------------------------------------------------------------ entry */
+static int
+hex_digit(unsigned char ch)
+{
+    if (ch >= '0' && ch <= '9') {
+        return ch - '0';
+    }
+    ch |= 0x20;
+    if (ch >= 'a' && ch <= 'f') {
+        return ch - 'a' + 10;
+    }
+    return -1;
+}
+
+/* The 32 bytes of a str of exactly 64 hex digits (either case): 1; 0 for any other
+   value (the caller then converts it as scan.key_bytes does) */
+static int
+key_of_hex(PyObject *value, unsigned char *key)
+{
+    if (!PyUnicode_Check(value) || !PyUnicode_IS_COMPACT_ASCII(value)
+        || PyUnicode_GET_LENGTH(value) != 64) {
+        return 0;
+    }
+    const unsigned char *h = (const unsigned char *)PyUnicode_DATA(value);
+    for (int i = 0; i < 32; i++) {
+        int hi = hex_digit(h[2 * i]), lo = hex_digit(h[2 * i + 1]);
+        if (hi < 0 || lo < 0) {
+            return 0;
+        }
+        key[i] = (unsigned char)(hi << 4 | lo);
+    }
+    return 1;
+}
+
+/* entry(raw, types, keys, sheet_type) -> (type, payload, keyid, sig, verdict, facts) | None
+   envelope()'s four parts; for a sheet (the type is the very object sheet_type) also the
+   signature's verdict under keys[keyid] (1 or 0; -1 where keys has no 64-hex-digit key
+   for keyid or use_sodium was not called: the caller decides) and sheet()'s facts of the
+   payload (None where sheet() gives None). Other types: -1 and None. */
+static PyObject *
+entry_parts(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 4 || !PyTuple_Check(args[1]) || !PyDict_Check(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "entry(raw: bytes, types: tuple[str, ...], "
+                        "keys: dict[str, str], sheet_type: str)");
         return NULL;
     }
-    int head = snprintf((char *)message, 48, "DSSEv1 %zd ", type_len);
-    memcpy(message + head, type, (size_t)type_len);
-    head += (int)type_len;
-    head += snprintf((char *)message + head, 24, " %zu ", body);
-    memcpy(message + head, PyBytes_AS_STRING(args[2]), body);
-    return verdict(args[0], (size_t)head + body, args[3]);
+    PyObject *parts[4];
+    int got = read_envelope(args[0], args[1], parts);
+    if (got <= 0) {
+        if (got < 0) {
+            return NULL;
+        }
+        Py_RETURN_NONE;
+    }
+    long verdict_value = -1;
+    PyObject *facts = Py_None;
+    Py_INCREF(facts);
+    if (parts[0] == args[3]) {
+        PyObject *hex = PyDict_GetItemWithError(args[2], parts[2]);  /* borrowed */
+        unsigned char key[32];
+        if (hex == NULL && PyErr_Occurred()) {
+            goto error;
+        }
+        if (hex != NULL && sodium_verify != NULL && key_of_hex(hex, key)) {
+            Py_ssize_t n = write_pae(parts[0], parts[1]);
+            if (n < 0) {
+                goto error;
+            }
+            verdict_value = sodium_verify((const unsigned char *)PyBytes_AS_STRING(parts[3]),
+                                          message, (unsigned long long)n, key) == 0;
+        }
+        if (facts_type != NULL) {
+            Py_DECREF(facts);
+            facts = sheet(NULL, parts[1]);
+            if (facts == NULL) {
+                goto error;
+            }
+        }
+    }
+    PyObject *out = PyTuple_New(6);
+    PyObject *v = PyLong_FromLong(verdict_value);
+    if (out == NULL || v == NULL) {
+        Py_XDECREF(out);
+        Py_XDECREF(v);
+        goto error;
+    }
+    for (int i = 0; i < 4; i++) {
+        PyTuple_SET_ITEM(out, i, parts[i]);
+    }
+    PyTuple_SET_ITEM(out, 4, v);
+    PyTuple_SET_ITEM(out, 5, facts);
+    return out;
+
+error:
+    for (int i = 0; i < 4; i++) {
+        Py_DECREF(parts[i]);
+    }
+    Py_DECREF(facts);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ leaves */
+/* OpenSSL's one-shot SHA256(), found by the caller in the library hashlib loaded
+   (use_sha256): the SHA extensions where the CPU has them, as hashlib itself. */
+typedef unsigned char *(*sha256_fn)(const unsigned char *d, size_t n, unsigned char *md);
+static sha256_fn sha256;
+
+static PyObject *
+use_sha256(PyObject *Py_UNUSED(module), PyObject *address)
+{
+    void *fn = PyLong_AsVoidPtr(address);
+    if (fn == NULL && PyErr_Occurred()) {
+        return NULL;
+    }
+    sha256 = (sha256_fn)fn;  /* 0: forget it */
+    Py_RETURN_NONE;
+}
+
+/* leaves(data, count) -> (entries, hashes) | None
+   An entry bundle (count entries, each a big-endian uint16 length and its bytes, nothing
+   after the last) split into a list of bytes, and their RFC 6962 leaf hashes
+   SHA-256(0x00 || entry), concatenated. None if the bundle is not exactly that (the
+   caller's tlog.split_bundle names the fault) or use_sha256 was not called. */
+static PyObject *
+leaves(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyBytes_Check(args[0]) || !PyLong_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "leaves(data: bytes, count: int)");
+        return NULL;
+    }
+    Py_ssize_t count = PyLong_AsSsize_t(args[1]);
+    if (count < 0) {
+        if (PyErr_Occurred()) {
+            return NULL;
+        }
+        Py_RETURN_NONE;
+    }
+    if (sha256 == NULL || count > PY_SSIZE_T_MAX / 32) {
+        Py_RETURN_NONE;
+    }
+    const unsigned char *p = (const unsigned char *)PyBytes_AS_STRING(args[0]);
+    const unsigned char *end = p + PyBytes_GET_SIZE(args[0]);
+    /* the lengths first: a bundle that is not whole builds nothing */
+    const unsigned char *q = p;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if (end - q < 2) {
+            Py_RETURN_NONE;
+        }
+        size_t n = (size_t)q[0] << 8 | q[1];
+        q += 2;
+        if ((size_t)(end - q) < n) {
+            Py_RETURN_NONE;
+        }
+        q += n;
+    }
+    if (q != end || message_room(65536 + 1) == NULL) {
+        if (PyErr_Occurred()) {
+            return NULL;
+        }
+        Py_RETURN_NONE;
+    }
+    PyObject *list = PyList_New(count);
+    PyObject *hashes = PyBytes_FromStringAndSize(NULL, count * 32);
+    if (list == NULL || hashes == NULL) {
+        Py_XDECREF(list);
+        Py_XDECREF(hashes);
+        return NULL;
+    }
+    unsigned char *h = (unsigned char *)PyBytes_AS_STRING(hashes);
+    message[0] = 0x00;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        size_t n = (size_t)p[0] << 8 | p[1];
+        p += 2;
+        PyObject *item = PyBytes_FromStringAndSize((const char *)p, (Py_ssize_t)n);
+        if (item == NULL) {
+            Py_DECREF(list);
+            Py_DECREF(hashes);
+            return NULL;
+        }
+        PyList_SET_ITEM(list, i, item);
+        memcpy(message + 1, p, n);
+        sha256(message, n + 1, h + 32 * i);
+        p += n;
+    }
+    PyObject *out = PyTuple_Pack(2, list, hashes);
+    Py_DECREF(list);
+    Py_DECREF(hashes);
+    return out;
+}
+
+/* perfect_root(hashes) -> bytes | None
+   The root of the perfect tree over hashes (32-byte hashes concatenated, a power of two
+   of them): SHA-256(0x01 || left || right) level by level. None for any other length
+   or without use_sha256. */
+static PyObject *
+perfect_root(PyObject *Py_UNUSED(module), PyObject *hashes)
+{
+    if (!PyBytes_Check(hashes)) {
+        PyErr_SetString(PyExc_TypeError, "perfect_root(hashes: bytes)");
+        return NULL;
+    }
+    Py_ssize_t size = PyBytes_GET_SIZE(hashes);
+    Py_ssize_t count = size / 32;
+    if (sha256 == NULL || size % 32 != 0 || count == 0 || (count & (count - 1)) != 0) {
+        Py_RETURN_NONE;
+    }
+    if (count == 1) {
+        Py_INCREF(hashes);
+        return hashes;
+    }
+    unsigned char *level = PyMem_Malloc((size_t)size);
+    if (level == NULL) {
+        return PyErr_NoMemory();
+    }
+    memcpy(level, PyBytes_AS_STRING(hashes), (size_t)size);
+    unsigned char node[65];
+    node[0] = 0x01;
+    for (; count > 1; count /= 2) {
+        /* node i is written over hash i, which is read before (i <= 2i) */
+        for (Py_ssize_t i = 0; i < count / 2; i++) {
+            memcpy(node + 1, level + 64 * i, 64);
+            sha256(node, 65, level + 32 * i);
+        }
+    }
+    PyObject *out = PyBytes_FromStringAndSize((const char *)level, 32);
+    PyMem_Free(level);
+    return out;
 }
 
 /* ------------------------------------------------------------------ lanes */
@@ -1072,6 +1330,20 @@ static PyMethodDef methods[] = {
     {"verify_pae", (PyCFunction)(void (*)(void))verify_pae, METH_FASTCALL,
      "verify_pae(signature, payload_type, payload, public) -> 1 | 0\n\n"
      "verify() over DSSE's PAE of payload_type and payload, built here."},
+    {"entry", (PyCFunction)(void (*)(void))entry_parts, METH_FASTCALL,
+     "entry(raw, types, keys, sheet_type) -> (type, payload, keyid, sig, verdict, facts)"
+     " | None\n\n"
+     "envelope(); for a sheet also the verdict under keys[keyid] (-1: not decided here) "
+     "and sheet()."},
+    {"use_sha256", use_sha256, METH_O,
+     "use_sha256(address) -> None\n\n"
+     "The address of OpenSSL's SHA256() in the library hashlib loaded (0: none)."},
+    {"leaves", (PyCFunction)(void (*)(void))leaves, METH_FASTCALL,
+     "leaves(data, count) -> (entries, hashes) | None\n\n"
+     "An entry bundle split, with the leaf hashes of its entries concatenated."},
+    {"perfect_root", perfect_root, METH_O,
+     "perfect_root(hashes) -> bytes | None\n\n"
+     "The root of a perfect tree over concatenated 32-byte hashes."},
     {"add_lanes", (PyCFunction)(void (*)(void))add_lanes, METH_FASTCALL,
      "add_lanes(acc, lanes, subtract) -> None\n\n"
      "acc += lanes (or -=), lane by lane: little-endian uint64s; acc grows to fit."},

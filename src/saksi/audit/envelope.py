@@ -9,11 +9,14 @@ from __future__ import annotations
 import binascii
 import hashlib
 import re
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import msgspec
 
 from saksi.audit.tlog import FormatError, b64decode_strict
+
+if TYPE_CHECKING:
+    from saksi.audit.sheet import Facts
 
 try:
     from saksi.audit import _accel
@@ -66,6 +69,7 @@ _SIG_RE = re.compile(_SIG)
 _SIG_LIST = re.compile(_SIG + rb"(?:," + _SIG + rb")*")
 _TYPE_BYTES = {t.encode(): t for t in TYPES}
 _TYPE_NAMES = tuple(sorted(TYPES))  # what the accelerator may return as payloadType
+_SHEET_NAME = next(t for t in _TYPE_NAMES if t == TYPE_SHEET)  # compared by identity
 # msgspec decodes base64 (the payload is most of an entry) several times faster than
 # binascii; it refuses characters outside the alphabet and misplaced padding but, like
 # binascii, not non-zero pad bits, and it reads JSON escapes first: both are checked apart
@@ -140,12 +144,24 @@ def _decoded(raw: bytes, end: int, payload_type: str,
 
 def one_signature(raw: bytes) -> tuple[str, bytes, str, bytes] | None:
     """(payload type, payload, keyid, signature) of a canonical one-signature envelope,
-    read by the accelerator without building a ``Decoded`` (the verifier's per-entry
-    path); None without the accelerator or for anything else: ``decode_envelope`` then
-    reads or refuses it."""
+    read by the accelerator without building a ``Decoded``; None without the
+    accelerator or for anything else: ``decode_envelope`` then reads or refuses it."""
     if _accel is None or len(raw) > MAX_ENVELOPE:
         return None
     return _accel.envelope(raw, _TYPE_NAMES)
+
+
+def one_signature_checked(raw: bytes, keys: dict[str, str]
+                          ) -> tuple[str, bytes, str, bytes, int, Facts | None] | None:
+    """``one_signature`` and, for a sheet, its verdict and facts from the same call of
+    the accelerator (the verifier's per-entry path): (payload type, payload, keyid,
+    signature, verdict, facts). The verdict is 1 or 0 for the signature under
+    ``keys[keyid]`` (a hex public key), or -1 where the call did not decide (no such key,
+    not 64 hex digits, no libsodium); facts are ``sheet.read_facts``'s, or None where the
+    accelerator does not read the sheet. Other types: -1 and None."""
+    if _accel is None or len(raw) > MAX_ENVELOPE:
+        return None
+    return _accel.entry(raw, _TYPE_NAMES, keys, _SHEET_NAME)
 
 
 def decode_envelope(raw: bytes) -> Decoded:
