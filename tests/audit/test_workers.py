@@ -4,6 +4,7 @@ parent, no thread beside the one reading."""
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 
@@ -86,3 +87,25 @@ def test_closing_stops_every_worker() -> None:
     assert list(pool.imap([1, 2])) == [(1, 1), (2, 4)]
     pool.close()
     assert all(p.exitcode == 0 for p in procs)
+
+
+def _sized(n: int) -> bytes:
+    return bytes([n % 251]) * n
+
+
+def test_results_larger_and_smaller_than_the_read_buffer_arrive_whole() -> None:
+    sizes = [10, 3 << 20, 5, (1 << 20) - 3, 7 << 20, 0, 1 << 20]
+    with OrderedPool(2, _sized) as pool:
+        assert list(pool.imap(sizes)) == [_sized(n) for n in sizes]
+        pool.close()
+
+
+def _dies_mid_message(x: int) -> None:
+    out = sys._getframe(1).f_locals["conn"]  # the worker's end of its pipe
+    out._send(b"\x00\x01\x00\x00partial")  # announces 65,536 bytes, sends 7
+    os._exit(1)
+
+
+def test_a_worker_that_dies_inside_a_message_is_lost_not_waited_for() -> None:
+    with OrderedPool(1, _dies_mid_message) as pool, pytest.raises(WorkerLost):
+        list(pool.imap([1]))

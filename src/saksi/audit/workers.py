@@ -17,7 +17,9 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import pickle
 import signal
+import struct
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -63,6 +65,7 @@ class OrderedPool(Generic[T, R]):
 
     def imap(self, tasks: Sequence[T]) -> Iterator[R]:
         conns = self._conns
+        inbox = _Inbox()
         pending: list[deque[int]] = [deque() for _ in conns]  # each worker's tasks, in order
         done: dict[int, tuple[bool, Any]] = {}  # (ok, result or exception)
         following = 0
@@ -79,7 +82,7 @@ class OrderedPool(Generic[T, R]):
 
         def take(w: int) -> None:
             try:
-                answer = conns[w].recv()
+                answer = inbox.read(conns[w])
             except (EOFError, OSError):
                 raise WorkerLost(f"worker {w} exited before answering") from None
             done[pending[w].popleft()] = answer
@@ -127,6 +130,47 @@ class OrderedPool(Generic[T, R]):
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.terminate()
+
+
+class _Inbox:
+    """Reads what ``Connection.send`` wrote (a "!i" length, or -1 and a "!Q" length, then
+    the pickle) into one reused buffer. ``Connection.recv`` reads a message in chunks of
+    a socket buffer each, and allocates each chunk at the size of all that remains: for
+    a worker's result of several MB, an mmap, page faults and an munmap per chunk. The
+    national night's parent read 8 GB of results so (taken in a test: a third of the
+    system time and a fifth of the user time of receiving, a tenth of the page faults)."""
+
+    def __init__(self) -> None:
+        self._buffer = bytearray(1 << 20)
+
+    def read(self, conn: Connection) -> Any:
+        fd = conn.fileno()
+        size = _LENGTH.unpack(self._exact(fd, 4))[0]
+        if size == -1:
+            size = _LONG_LENGTH.unpack(self._exact(fd, 8))[0]
+        if size > len(self._buffer):
+            self._buffer = bytearray(size + (size >> 2))
+        with memoryview(self._buffer) as view:
+            _fill(fd, view[:size])
+            return pickle.loads(view[:size])  # noqa: S301 (our own workers' results)
+
+    def _exact(self, fd: int, n: int) -> bytes:
+        with memoryview(bytearray(n)) as view:
+            _fill(fd, view)
+            return view.tobytes()
+
+
+_LENGTH = struct.Struct("!i")
+_LONG_LENGTH = struct.Struct("!Q")
+
+
+def _fill(fd: int, view: memoryview) -> None:
+    got = 0
+    while got < len(view):
+        n = os.readv(fd, [view[got:]])
+        if n == 0:
+            raise EOFError("a worker's pipe closed inside a message")
+        got += n
 
 
 def _serve(conn: Connection, fn: Callable[[Any], Any], others: list[Connection]) -> None:
