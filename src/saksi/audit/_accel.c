@@ -60,6 +60,29 @@
  *       verify() over the PAE "DSSEv1 <len(type)> <type> <len(payload)> " + payload
  *       (envelope.pae), assembled in the same buffer.
  *
+ *   entry(raw: bytes, types, keys: dict[str, str], sheet_type: str)
+ *           -> (type, payload, keyid, sig, verdict, facts) | None
+ *       The verifier's one call per entry: envelope()'s four parts; for a sheet (type is
+ *       the very object sheet_type) also verify_pae()'s verdict under keys[keyid] (a hex
+ *       public key; -1 where keys has no exactly-64-hex-digit key for keyid or there is
+ *       no libsodium, and the caller decides) and sheet()'s facts (None where sheet()
+ *       gives None). Other types: -1 and None (a control document may name the key that
+ *       signs it: the caller orders that).
+ *
+ *   use_sha256(address: int) -> None
+ *   leaves(data: bytes, count: int) -> (entries: list[bytes], hashes: bytes) | None
+ *       An entry bundle (count entries, each a big-endian uint16 length and its bytes,
+ *       nothing after the last) split, and the RFC 6962 leaf hashes SHA-256(0x00 || e)
+ *       of its entries concatenated, with OpenSSL's one-shot SHA256() whose address in
+ *       the library hashlib loaded the caller passes once (leaves.py checks it against
+ *       hashlib first). None for a bundle that is not exactly that: tlog.split_bundle
+ *       names the fault.
+ *
+ *   perfect_root(hashes: bytes) -> bytes | None
+ *       The root of the perfect tree over concatenated 32-byte hashes, a node being
+ *       SHA-256(0x01 || left || right) (tlog.perfect_root); None unless the count is a
+ *       power of two.
+ *
  *   add_lanes(acc: bytearray, lanes: bytes, subtract: bool) -> None
  *       acc += lanes (or -= lanes) as little-endian uint64 lanes (sheet.pack's form),
  *       acc first grown with zero lanes to the length of lanes: the desa sums of the
