@@ -19,10 +19,11 @@ carries:
   single candidate list).
 
 All figures are exact ints. A version brings its sheet's *counts* (one flat
-list, ``saksi.tally.counts``) rather than the sheet; each ``apply`` adds it to
-one prepared tuple of aggregates (the TPS's chain plus its dapil), one
-C-level ``map`` each, and keeps it (compactly) to take it out again when a
-later version supersedes it.
+list, ``saksi.tally.counts``) rather than the sheet; each ``apply`` packs it
+into one int (a 64-bit lane per count) and adds that to one prepared tuple of
+aggregates (the TPS's chain plus its dapil), one integer addition each, and
+keeps the counts (compactly) to take them out again when a later version
+supersedes it.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from __future__ import annotations
 from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
-from operator import add, sub
 from typing import Final
 
 import msgspec
@@ -64,14 +64,15 @@ class Aggregate:
     """The figures of one (contest, region) or one dapil. Mutable: only the
     tally changes it; readers get it from :meth:`Tally.aggregate`.
 
-    The counted figures, choices, party-only and candidate votes live in one
-    flat ``counts`` list laid out as a sheet's counts (``saksi.tally.counts``),
-    cut to this aggregate's width, so applying a sheet is one C-level
-    ``map`` per aggregate; the named attributes read it."""
+    The counted figures, choices, party-only and candidate votes are laid out
+    as a sheet's counts (``saksi.tally.counts``), cut to this aggregate's width,
+    and held *packed*: one int with a 64-bit lane per count, so applying a sheet
+    is one integer addition per aggregate (``_add``). ``counts`` unpacks them
+    once per change; the named attributes read it."""
 
     __slots__ = (
-        "counts", "flagged_votes", "layout", "sheets_expected", "sheets_flagged", "sheets_in",
-        "tps_in", "tps_total", "version",
+        "_packed", "_unpacked", "_width", "flagged_votes", "layout", "sheets_expected",
+        "sheets_flagged", "sheets_in", "tps_in", "tps_total", "version",
     )
 
     def __init__(self, expected: int) -> None:
@@ -83,10 +84,26 @@ class Aggregate:
         self.flagged_votes = 0  # V.C of the current flagged sheets
         # Sized by the first TPS applied (Tally._size): None until then.
         self.layout: Layout | None = None
-        self.counts: list[int] = [0] * FIGURES
+        self._width = FIGURES
+        self._packed = 0
+        self._unpacked: list[int] | None = None
         # Bumped by every change, so renderers can reuse what they built from
         # an unchanged aggregate (not part of the state or of equality).
         self.version = 0
+
+    @property
+    def counts(self) -> list[int]:
+        """The sums as a counts list (read-only: the tally changes them by ``_add``)."""
+        out = self._unpacked
+        if out is None:
+            out = self._unpacked = unpack(self._packed, self._width)
+        return out
+
+    @counts.setter
+    def counts(self, values: list[int]) -> None:
+        self._width = len(values)
+        self._packed = pack(values)
+        self._unpacked = None
 
     @property
     def sheets_counted(self) -> int:
@@ -254,15 +271,44 @@ class _Slot:
         self.counts: array[int] | None = None
 
 
+# An aggregate's sums, packed: count i in bits [64i, 64i + 64) of one int. A sum of
+# counts of at most 10^9 (CH rules) over at most a few million sheets stays far below
+# 2^64, and a version is only ever subtracted after it was added: no lane carries into
+# or borrows from the next, so adding the packed ints adds every count at once
+# (7 aggregates x 230 counts: 13 us each as a list map, under 1 us as one int addition).
+_LANE_BYTES = 8
+_MASKS: dict[int, int] = {}
+
+
+def pack(counts: Iterable[int]) -> int:
+    """``counts`` (each in [0, 2^64)) as one int, a 64-bit lane each, count 0 lowest."""
+    return int.from_bytes(array("Q", counts).tobytes(), "little")
+
+
+def unpack(packed: int, width: int) -> list[int]:
+    """The first ``width`` lanes of ``packed`` (``pack``'s inverse)."""
+    return array("Q", packed.to_bytes(width * _LANE_BYTES, "little")).tolist()
+
+
+def _lanes(width: int) -> int:
+    mask = _MASKS.get(width)
+    if mask is None:
+        mask = _MASKS[width] = (1 << (64 * width)) - 1
+    return mask
+
+
 def _add(slot: _Slot, counts: Iterable[int]) -> None:
-    # Each aggregate's list is at most as long as ``counts``: map stops there.
-    for a in slot.aggs:
-        a.counts = list(map(add, a.counts, counts))
+    packed = pack(counts)
+    for a in slot.aggs:  # a region aggregate takes the first lanes only
+        a._packed += packed & _lanes(a._width)
+        a._unpacked = None
 
 
 def _subtract(slot: _Slot, counts: Iterable[int]) -> None:
+    packed = pack(counts)
     for a in slot.aggs:
-        a.counts = list(map(sub, a.counts, counts))
+        a._packed -= packed & _lanes(a._width)
+        a._unpacked = None
 
 
 class Tally:
@@ -468,8 +514,9 @@ def _size(a: Aggregate, layout: Layout, width: int) -> None:
     """Give a new aggregate its layout; refuse a TPS whose ballot does not fit it."""
     if a.layout is None:
         a.layout = layout
-        a.counts.extend([0] * (width - len(a.counts)))
-    elif len(a.counts) != width or (width > FIGURES and a.layout.choices != layout.choices):
+        a._width = max(width, a._width)  # zero lanes added: the packed sums are unchanged
+        a._unpacked = None
+    elif a._width != width or (width > FIGURES and a.layout.choices != layout.choices):
         # (Only the six figures — the national DPD aggregate — fit every
         # province's list.)
         raise StateError("surat suara TPS tidak cocok dengan agregat wilayahnya",
