@@ -145,23 +145,24 @@ class _Inbox:
 
     def read(self, conn: Connection) -> Any:
         fd = conn.fileno()
-        size = _LENGTH.unpack(self._exact(fd, 4))[0]
+        size = _LENGTH.unpack(_exact(fd, 4))[0]
         if size == -1:
-            size = _LONG_LENGTH.unpack(self._exact(fd, 8))[0]
+            size = _LONG_LENGTH.unpack(_exact(fd, 8))[0]
         if size > len(self._buffer):
             self._buffer = bytearray(size + (size >> 2))
         with memoryview(self._buffer) as view:
             _fill(fd, view[:size])
             return pickle.loads(view[:size])  # noqa: S301 (our own workers' results)
 
-    def _exact(self, fd: int, n: int) -> bytes:
-        with memoryview(bytearray(n)) as view:
-            _fill(fd, view)
-            return view.tobytes()
-
 
 _LENGTH = struct.Struct("!i")
 _LONG_LENGTH = struct.Struct("!Q")
+
+
+def _exact(fd: int, n: int) -> bytes:
+    with memoryview(bytearray(n)) as view:
+        _fill(fd, view)
+        return view.tobytes()
 
 
 def _fill(fd: int, view: memoryview) -> None:

@@ -297,17 +297,12 @@ def _lanes(width: int) -> int:
     return mask
 
 
-def _add(slot: _Slot, counts: Iterable[int]) -> None:
+def _add(slot: _Slot, counts: Iterable[int], subtract: bool = False) -> None:
+    """``counts`` into (or out of) every aggregate of ``slot``."""
     packed = pack(counts)
     for a in slot.aggs:  # a region aggregate takes the first lanes only
-        a._packed += packed & _lanes(a._width)
-        a._unpacked = None
-
-
-def _subtract(slot: _Slot, counts: Iterable[int]) -> None:
-    packed = pack(counts)
-    for a in slot.aggs:
-        a._packed -= packed & _lanes(a._width)
+        part = packed & _lanes(a._width)
+        a._packed = a._packed - part if subtract else a._packed + part
         a._unpacked = None
 
 
@@ -450,7 +445,7 @@ class Tally:
                     a.sheets_flagged -= 1
                     a.flagged_votes -= old_counts[TOTAL]
             else:
-                _subtract(slot, old_counts)
+                _add(slot, old_counts, subtract=True)
                 counted_changed = True
         if version.flagged:
             for a in slot.aggs:
