@@ -321,3 +321,37 @@ def test_a_key_signs_exactly_inside_its_validity_interval(gap: int, probes: list
     for i in probes:
         verdict = w.registry.check_sheet(envelope, TPS_A1, i)
         assert verdict.ok == (enrolled_at < i < revoked_at), (i, verdict.code)
+
+
+def test_judging_the_signers_alone_equals_checking_a_verified_envelope(world: World) -> None:
+    """``check_sheet_signers`` (what the sequencer asks when a worker verified
+    every signature) gives ``check_sheet(..., verified=True)``'s verdict for every
+    signer combination, TPS and log position."""
+    revoked = seeded(71)
+    world.append(world.enrol(revoked, TPS_A2, world.kab_a))
+    world.append(world.revoke(revoked, by=world.kab_a))
+    base = sheet_envelope(SHEET, world.dev_a1)
+    envelopes = [
+        base,
+        env.cosign(base, world.witness),
+        env.cosign(base, world.witness_b),
+        env.cosign(base, world.dev_a2),
+        env.cosign(base, seeded(72)),
+        sheet_envelope(SHEET, world.dev_a2),
+        sheet_envelope(SHEET, world.ppk_a),
+        sheet_envelope(SHEET, world.kab_a),
+        sheet_envelope(SHEET, world.witness),
+        sheet_envelope(SHEET, seeded(73)),
+        sheet_envelope(SHEET, revoked),
+    ]
+    seen = set()
+    for envelope in envelopes:
+        for tps in (TPS_A1, TPS_A2, TPS_A_OTHER_KEC, TPS_B1, "not-a-tps"):
+            for at in (0, 5, world.next_index - 1, world.next_index):
+                full = world.registry.check_sheet(envelope, tps, at, verified=True)
+                alone = world.registry.check_sheet_signers(envelope.keyids, tps, at)
+                assert alone == full, (envelope.keyids, tps, at)
+                seen.add(full.code)
+    assert {"OK", "KEY-WRONG-TPS", "KEY-OUT-OF-SCOPE", "KEY-WRONG-ROLE", "KEY-UNKNOWN",
+            "KEY-REVOKED", "TPS-INVALID"} <= seen
+    assert world.registry.check_sheet_signers((), TPS_A1, world.next_index).code == "SIG-COUNT"

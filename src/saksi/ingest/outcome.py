@@ -56,6 +56,9 @@ class Item(msgspec.Struct, frozen=True, array_like=True):
     revision: int = 0
     reason: str | None = None
     counts: list[int] = []
+    # The key ids of the signatures, in order, once all were verified: the
+    # sequencer judges the signers without decoding the envelope again.
+    signers: tuple[str, ...] = ()
 
 
 class Published(msgspec.Struct, frozen=True, array_like=True):

@@ -113,7 +113,8 @@ def precheck(raw: bytes, election: BallotLookup, public_key: KeyLookup,
                   for r in result.results)
     counts = [] if layouts is None else counts_of(sheet, layouts(sheet.tps, sheet.contest))
     return Item(raw, leaf, None, verified, str(result.verdict), flags, sheet.tps,
-                str(sheet.contest), sheet.revision, sheet.reason, counts)
+                str(sheet.contest), sheet.revision, sheet.reason, counts,
+                envelope.keyids if verified else ())
 
 
 class KeyCache:

@@ -2,18 +2,25 @@
 
 For each batch of pre-checked documents (``saksi.ingest.precheck``), in order:
 
-1. idempotence: bytes already in the log get their original receipt back;
+1. idempotence: bytes already in the log — or accepted by an earlier batch
+   not yet finished — get their original receipt back;
 2. position-dependent checks at the exact index each document will take —
    trust registry (enrolment, revocation, role, scope; signatures are not
-   verified again when the worker did it), PPK corrections carry a reason,
-   version precedence (``saksi.tally.judge``: a stale revision is refused
-   ``REVISION-STALE`` so the log never holds an ambiguous history);
-3. one durable ``Log.append_many`` for the accepted bytes;
-4. the tally applies the new versions, and the documents, keys,
-   supersessions and service state are committed in one database
-   transaction; the public documents the batch changed are dropped from the
-   document cache;
+   verified again when the worker did it, nor is the envelope decoded again),
+   PPK corrections carry a reason, version precedence (``saksi.tally.judge``:
+   a stale revision is refused ``REVISION-STALE`` so the log never holds an
+   ambiguous history);
+3. the accepted bytes are queued to the log as one request (``begin`` ends here);
+4. once they are durable (``finish``), the tally applies the new versions,
+   and the documents, keys, supersessions and service state are committed in
+   one database transaction; the public documents the batch changed are
+   dropped from the document cache;
 5. only then the receipts are returned.
+
+``begin`` of the next batch may run while the log makes the previous one
+durable (the server keeps ``saksi.service.server.PIPELINE_DEPTH`` in flight): each batch is
+checked against what every earlier batch accepted, and batches finish in the
+order they began. ``sequence`` is ``begin`` then ``finish``.
 
 The log is the record and the database an index: on open, the tally is
 restored from the last snapshot and every log entry the database has not yet
@@ -34,8 +41,9 @@ from __future__ import annotations
 import gc
 import hashlib
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -143,10 +151,22 @@ class _Accepted:
     index: int
     raw: bytes
     leaf: str
-    envelope: Envelope
+    signer: str  # key id of the first signature
     receipt: Receipt
+    envelope: Envelope | None = None  # control documents: what the index records of them
     sheet: _SheetSlot | None = None
     role: Role | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    """A batch checked and queued to the log (``Sequencer.begin``), answered by
+    ``Sequencer.finish`` once durable."""
+
+    outcomes: list[Outcome]
+    accepted: list[_Accepted]
+    end: int  # the log's size once this batch is durable
+    durable: Future[list[int]]
 
 
 class Sequencer:
@@ -165,6 +185,13 @@ class Sequencer:
         self._snapshot_cost = 0.0  # seconds the last snapshot took
         self._documents = DocumentCache(DOCUMENT_CACHE_BYTES)
         self._render_cache = RenderCache()
+        # Batches begun and not yet finished, oldest first; what they accepted
+        # (receipts by leaf hash; the newest version key of each slot with its
+        # index); the log size once they are durable.
+        self._tickets: deque[Ticket] = deque()
+        self._unfinished: dict[str, Receipt] = {}
+        self._pending: dict[tuple[str, Contest], tuple[VersionKey, int]] = {}
+        self._end = log.size
 
     # ------------------------------------------------------------ lifecycle
     @classmethod
@@ -265,8 +292,8 @@ class Sequencer:
         leaf = hashlib.sha256(b"\x00" + raw).hexdigest()
         if envelope.payload_type != TYPE_SHEET:
             self.registry.observe(index, envelope, verify=False)
-            return _Accepted(index, raw, leaf, envelope,
-                             Receipt(index, leaf, envelope.payload_type, "clean"))
+            return _Accepted(index, raw, leaf, envelope.signer,
+                             Receipt(index, leaf, envelope.payload_type, "clean"), envelope)
         sheet, result = parse_and_check(envelope.payload, self.election)
         if sheet is None:
             raise StateError(f"entri log {index} bukan lembar yang sah",
@@ -275,7 +302,8 @@ class Sequencer:
         role = verdict.role or Role.DEVICE
         receipt = Receipt(index, leaf, TYPE_SHEET, str(result.verdict), _flags(result),
                           sheet.tps, str(sheet.contest))
-        return _Accepted(index, raw, leaf, envelope, receipt, self._slot_of(sheet), role)
+        return _Accepted(index, raw, leaf, envelope.signer, receipt, None,
+                         self._slot_of(sheet), role)
 
     def _slot_of(self, sheet: Sheet) -> _SheetSlot:
         return _SheetSlot(sheet.tps, sheet.contest, sheet.revision, sheet.reason,
@@ -295,53 +323,90 @@ class Sequencer:
     # ------------------------------------------------------------ sequencing
     def sequence(self, items: Sequence[Item]) -> list[Outcome]:
         """Check, log, index and publish one batch; one outcome per item."""
-        outcomes: list[Outcome | None] = [None] * len(items)
+        return self.finish(self.begin(items))
+
+    def begin(self, items: Sequence[Item]) -> Ticket:
+        """Check one batch at the log positions it will take and queue its
+        accepted documents to the log, without waiting for them to be durable.
+
+        Batches may be begun while earlier ones are still being written (the
+        log's fsyncs then overlap the next batch's checks); each is checked
+        against the state every earlier batch leaves, and must be finished
+        (``finish``) in the order it was begun."""
+        outcomes: list[Outcome] = []
         known = self.store.by_leaf([it.leaf_hash for it in items if it.refusal is None])
-        in_batch: dict[str, int] = {}  # leaf → position of its first occurrence
-        pending: dict[tuple[str, Contest], VersionKey] = {}
         accepted: list[_Accepted] = []
-        at = self.log.size
-        for pos, item in enumerate(items):
+        at = self._end if self._tickets else self.log.size
+        for item in items:
             if item.refusal is not None:
-                outcomes[pos] = item.refusal
+                outcomes.append(item.refusal)
                 continue
             row = known.get(item.leaf_hash)
             if row is not None:
-                outcomes[pos] = _duplicate_receipt(row)
+                outcomes.append(_duplicate_receipt(row))
                 continue
-            if item.leaf_hash in in_batch:
-                continue  # answered below, from the first occurrence
-            outcome, acc = self._check(item, at, pending)
-            outcomes[pos] = outcome
+            earlier = self._unfinished.get(item.leaf_hash)
+            if earlier is not None:  # in this batch or one not yet finished
+                outcomes.append(msgspec.structs.replace(earlier, duplicate=True))
+                continue
+            outcome, acc = self._check(item, at)
+            outcomes.append(outcome)
             if acc is not None:
-                in_batch[item.leaf_hash] = pos
+                self._unfinished[acc.leaf] = acc.receipt
                 accepted.append(acc)
                 at += 1
-        if accepted:
-            indices = self.log.append_many([a.raw for a in accepted])
-            if indices != [a.index for a in accepted]:
-                raise StateError(
-                    "log ditulis oleh proses lain; hanya satu penulis yang diizinkan",
-                    "the log was written by another process; only one writer is allowed")
-            self._commit(accepted, self.log.size)
-        for pos, item in enumerate(items):
-            if outcomes[pos] is None:
-                first = outcomes[in_batch[item.leaf_hash]]
-                assert isinstance(first, Receipt)
-                outcomes[pos] = msgspec.structs.replace(first, duplicate=True)
-        return [o for o in outcomes if o is not None]
+        durable = self.log.submit_many([a.raw for a in accepted])
+        ticket = Ticket(outcomes, accepted, at, durable)
+        self._tickets.append(ticket)
+        self._end = at
+        return ticket
 
-    def _check(self, item: Item, at: int, pending: dict[tuple[str, Contest], VersionKey]
-               ) -> tuple[Outcome, _Accepted | None]:
-        envelope = env.decode(item.raw)  # the worker decoded it; this cannot fail
+    def finish(self, ticket: Ticket) -> list[Outcome]:
+        """Wait until ``ticket``'s documents are durable in the log, index them
+        and apply them to the tally: then its outcomes may be answered."""
+        if not self._tickets or self._tickets[0] is not ticket:
+            raise StateError("batch diselesaikan tidak berurutan",
+                             "batches must be finished in the order they were begun")
+        indices = Log.await_indices(ticket.durable)
+        if indices != [a.index for a in ticket.accepted]:
+            raise StateError(
+                "log ditulis oleh proses lain; hanya satu penulis yang diizinkan",
+                "the log was written by another process; only one writer is allowed")
+        if ticket.accepted:
+            self._commit(ticket.accepted, ticket.end)
+        self._tickets.popleft()
+        for a in ticket.accepted:
+            # Indexed now: the store answers for them, and the tally holds them.
+            del self._unfinished[a.leaf]
+            if a.sheet is not None:
+                slot = (a.sheet.tps, a.sheet.contest)
+                if self._pending.get(slot, (None, -1))[1] == a.index:
+                    del self._pending[slot]
+        return ticket.outcomes
+
+    @property
+    def unfinished(self) -> int:
+        """Batches begun and not yet finished."""
+        return len(self._tickets)
+
+    def _check(self, item: Item, at: int) -> tuple[Outcome, _Accepted | None]:
         leaf = item.leaf_hash
+        if item.verdict and item.signers:
+            # A sheet the worker checked in full, every signature verified: the
+            # envelope need not be decoded again.
+            slot = self._item_slot(item)
+            if slot is not None:
+                verdict = self.registry.check_sheet_signers(item.signers, slot.tps, at)
+                return self._judged(item, at, slot, verdict,
+                                    rules=(item.verdict, item.flags))
+        envelope = env.decode(item.raw)  # the worker decoded it; this cannot fail
         if envelope.payload_type in CONTROL_TYPES:
             verdict = self.registry.check_control(envelope, at)
             if not verdict.ok:
                 return Refusal((_from_verdict(verdict),), leaf), None
             self.registry.observe(at, envelope, verify=False)
             receipt = Receipt(at, leaf, envelope.payload_type, "clean")
-            return receipt, _Accepted(at, item.raw, leaf, envelope, receipt)
+            return receipt, _Accepted(at, item.raw, leaf, envelope.signer, receipt, envelope)
         sheet: _SheetSlot | None = None
         if item.verdict:  # the worker ran the rules
             sheet_verdict, flags = item.verdict, item.flags
@@ -355,7 +420,16 @@ class Sequencer:
                 return Refusal(flags, leaf), None
             sheet = self._slot_of(decoded)
         verdict = self.registry.check_sheet(envelope, sheet.tps, at, verified=item.verified)
-        if not verdict.ok or verdict.role is None:
+        return self._judged(item, at, sheet, verdict, rules=(sheet_verdict, flags))
+
+    def _judged(self, item: Item, at: int, sheet: _SheetSlot, verdict: Verdict, *,
+                rules: tuple[str, tuple[Problem, ...]]) -> tuple[Outcome, _Accepted | None]:
+        """The outcome of a sheet whose signers the registry judged (``rules``:
+        the rules' verdict and flags): PPK corrections carry a reason, and the
+        revision must outrank the current one."""
+        sheet_verdict, flags = rules
+        leaf = item.leaf_hash
+        if not verdict.ok or verdict.role is None or verdict.signer is None:
             return Refusal((_from_verdict(verdict),), leaf), None
         if verdict.role is Role.KECAMATAN and not (sheet.reason or "").strip():
             return Refusal((problem(
@@ -364,7 +438,7 @@ class Sequencer:
                 "reason", sheet.reason),), leaf), None
         slot = (sheet.tps, sheet.contest)
         new_key = VersionKey(rank_of(verdict.role), sheet.revision)
-        current = pending.get(slot)
+        current = self._pending.get(slot, (None, -1))[0]
         if current is None:
             cur = self.tally.current(sheet.tps, sheet.contest)
             current = None if cur is None else VersionKey(cur.rank, cur.revision)
@@ -373,10 +447,11 @@ class Sequencer:
             return Refusal((Problem(
                 decision.code, decision.message_id, decision.message_en, ("revision",),
                 {"revision": sheet.revision, "rank": new_key.rank}),), leaf), None
-        pending[slot] = new_key
+        self._pending[slot] = (new_key, at)
         receipt = Receipt(at, leaf, TYPE_SHEET, sheet_verdict, flags, sheet.tps,
                           str(sheet.contest))
-        return receipt, _Accepted(at, item.raw, leaf, envelope, receipt, sheet, verdict.role)
+        return receipt, _Accepted(at, item.raw, leaf, verdict.signer, receipt, None, sheet,
+                                  verdict.role)
 
     # ------------------------------------------------------------ indexing
     def _commit(self, accepted: list[_Accepted], applied_size: int) -> None:
@@ -389,18 +464,18 @@ class Sequencer:
             if a.sheet is None:
                 batch.documents.append(DocumentRow(
                     a.index, a.leaf, r.payload_type, r.verdict, flags, received, a.raw,
-                    signer=a.envelope.signer))
+                    signer=a.signer))
                 self._key_changes(a, batch)
                 continue
             role = a.role or Role.DEVICE
             batch.documents.append(DocumentRow(
                 a.index, a.leaf, TYPE_SHEET, r.verdict, flags, received, a.raw,
                 tps=a.sheet.tps, contest=str(a.sheet.contest), revision=a.sheet.revision,
-                rank=rank_of(role), signer=a.envelope.signer, role=str(role),
+                rank=rank_of(role), signer=a.signer, role=str(role),
                 reason=a.sheet.reason))
             s = a.sheet
             versions.append(SheetVersion(
-                a.index, a.leaf, a.envelope.signer, role, r.verdict == "flagged",
+                a.index, a.leaf, a.signer, role, r.verdict == "flagged",
                 flag_codes(p.code for p in r.flags), s.tps, s.contest, s.revision, s.reason,
                 s.counts, received))
         applied: list[Applied] = [self.tally.apply(v) for v in versions
@@ -419,6 +494,7 @@ class Sequencer:
         self.store.commit(batch)
 
     def _key_changes(self, a: _Accepted, batch: Batch) -> None:
+        assert a.envelope is not None  # every accepted control document keeps it
         ptype = a.envelope.payload_type
         if ptype not in (TYPE_AUTHORITY, TYPE_ENROLMENT, TYPE_REVOCATION):
             if ptype != TYPE_SHEET:  # the manifest introduces the root key

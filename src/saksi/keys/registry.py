@@ -15,7 +15,7 @@ rebuilds the same registry from the index the service keeps of that log
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -29,7 +29,6 @@ from saksi.keys.envelope import (
     TYPE_SHEET,
     Envelope,
     EnvelopeError,
-    Signature,
     decode,
     pae,
 )
@@ -416,7 +415,7 @@ class Registry:
         if self.manifest is None or self.root is None:
             return _verdict("NO-MANIFEST"), None, None
         signer = self._keys.get(sig.keyid)
-        refused = self._signer_refusal(sig, signer, index)
+        refused = self._signer_refusal(sig.keyid, signer, index)
         if refused is not None:
             return refused, None, None
         assert signer is not None
@@ -462,10 +461,10 @@ class Registry:
         return _verdict("OK", signer=signer.keyid, role=signer.role, scope=signer.scope), doc, env
 
     def _signer_refusal(
-        self, sig: Signature, rec: KeyRecord | None, index: int
+        self, keyid: str, rec: KeyRecord | None, index: int
     ) -> Verdict | None:
         if rec is None or rec.valid_from >= index:
-            return _verdict("KEY-UNKNOWN", k=sig.keyid)
+            return _verdict("KEY-UNKNOWN", k=keyid)
         revoked = self._revoked.get(rec.keyid)
         if revoked is not None and revoked <= index:
             return _verdict("KEY-REVOKED", k=rec.keyid, x=revoked)
@@ -509,12 +508,40 @@ class Registry:
         env = parsed
         if env.payload_type != TYPE_SHEET:
             return _verdict("PAYLOAD-TYPE", x=env.payload_type)
+        found = self._sheet_signers(env.keyids, tps_code, at_index)
+        if isinstance(found, Verdict):
+            return found
+        submitter, cosigners = found
+        if not verified:
+            message = pae(env.payload_type, env.payload)
+            for sig, rec in zip(env.signatures, (submitter, *cosigners), strict=True):
+                if not _sig_ok(rec.public_key, message, sig.sig):
+                    return _verdict("SIG-INVALID", k=sig.keyid)
+        return self._sheet_ok(submitter, cosigners)
+
+
+    def check_sheet_signers(self, keyids: Sequence[str], tps_code: str, at_index: int
+                            ) -> Verdict:
+        """``check_sheet`` of a sheet whose signatures were all verified against
+        the keys these ids name (a key id is the hash of its key): only who
+        signed, and where in the log, remain to be judged."""
+        if not keyids:
+            return _verdict("SIG-COUNT")
+        found = self._sheet_signers(keyids, tps_code, at_index)
+        if isinstance(found, Verdict):
+            return found
+        return self._sheet_ok(*found)
+
+    def _sheet_signers(self, keyids: Sequence[str], tps_code: str, at_index: int
+                       ) -> tuple[KeyRecord, list[KeyRecord]] | Verdict:
+        """The submitter and cosigners of a sheet for ``tps_code`` at ``at_index``:
+        the TPS's enrolled device or its PPK first, then witnesses covering it."""
         if not _TPS.match(tps_code):
             return _verdict("TPS-INVALID", x=tps_code)
         if self.manifest is None:
             return _verdict("NO-MANIFEST")
-        first, *rest = env.signatures
-        submitter = self._keys.get(first.keyid)
+        first, *rest = keyids
+        submitter = self._keys.get(first)
         refused = self._signer_refusal(first, submitter, at_index)
         if refused is not None:
             return refused
@@ -528,9 +555,9 @@ class Registry:
         else:
             return _verdict("KEY-WRONG-ROLE", k=submitter.keyid, x=submitter.role.value)
         cosigners: list[KeyRecord] = []
-        for sig in rest:
-            rec = self._keys.get(sig.keyid)
-            refused = self._signer_refusal(sig, rec, at_index)
+        for keyid in rest:
+            rec = self._keys.get(keyid)
+            refused = self._signer_refusal(keyid, rec, at_index)
             if refused is not None:
                 return refused
             assert rec is not None
@@ -539,11 +566,10 @@ class Registry:
             if not _contains(rec.scope, tps_code):
                 return _verdict("KEY-OUT-OF-SCOPE", k=rec.keyid, x=rec.scope)
             cosigners.append(rec)
-        if not verified:
-            message = pae(env.payload_type, env.payload)
-            for sig, rec in zip(env.signatures, (submitter, *cosigners), strict=True):
-                if not _sig_ok(rec.public_key, message, sig.sig):
-                    return _verdict("SIG-INVALID", k=sig.keyid)
+        return submitter, cosigners
+
+    @staticmethod
+    def _sheet_ok(submitter: KeyRecord, cosigners: list[KeyRecord]) -> Verdict:
         return _verdict(
             "OK",
             signer=submitter.keyid,

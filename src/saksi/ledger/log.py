@@ -419,22 +419,37 @@ class Log:
         return self.append_many([entry])[0]
 
     def append_many(self, entries: Sequence[bytes]) -> list[int]:
+        """Append ``entries`` as one request; their indices once durable and signed."""
+        return self.await_indices(self.submit_many(entries))
+
+    def submit_many(self, entries: Sequence[bytes]) -> Future[list[int]]:
+        """Queue ``entries`` as one request without waiting: the future gives
+        their indices once they are durable and covered by a signed checkpoint
+        (``await_indices`` turns its failure into ``StateError``). Requests are
+        written in the order they were submitted."""
         batch = [bytes(e) for e in entries]
         for e in batch:
             if len(e) > MAX_ENTRY:
                 raise InputError(
                     "entry", len(e), "entri melebihi 65535 byte", "entry exceeds 65535 bytes"
                 )
+        fut: Future[list[int]] = Future()
         if not batch:
-            return []
+            fut.set_result([])
+            return fut
         if self._closed:
             raise _err_state("log sudah ditutup", "log is closed")
         if self.readonly:
             raise _err_state("log dibuka hanya-baca", "log was opened read-only")
         if self._failed is not None:
             raise _err_state("log gagal; buka ulang", f"log failed, reopen it: {self._failed}")
-        fut: Future[list[int]] = Future()
         self._queue.put(_Request(batch, fut, time.monotonic()))
+        return fut
+
+    @staticmethod
+    def await_indices(fut: Future[list[int]]) -> list[int]:
+        """The indices of a submitted request, waiting for them; a failed write
+        raises ``StateError``."""
         try:
             return fut.result()
         except StateError:
@@ -474,7 +489,7 @@ class Log:
                     )
                 continue
             try:
-                starts = self._process(batch)
+                starts, completed = self._process(batch)
             except BaseException as exc:
                 self._failed = exc
                 for r in batch:
@@ -482,6 +497,10 @@ class Log:
                 continue
             for r, start in zip(batch, starts, strict=True):
                 r.future.set_result(list(range(start, start + len(r.entries))))
+            # Tidy after the ack: nobody waits for it, and a crash before it
+            # leaves only partial tiles that full ones already supersede.
+            for name, n in completed:
+                shutil.rmtree(self.log_dir / (tile_path(name, n) + ".p"), ignore_errors=True)
         # Drain anything that raced with close().
         while True:
             try:
@@ -495,7 +514,9 @@ class Log:
         if self._fault is not None:
             self._fault(step)
 
-    def _process(self, batch: list[_Request]) -> list[int]:
+    def _process(self, batch: list[_Request]) -> tuple[list[int], list[tuple[int | str, int]]]:
+        """Write, sign and publish one batch: each request's first index, and
+        the tiles completed (whose partial versions may be removed)."""
         old_size, old_root = self._size, self._root
         starts: list[int] = []
         files: dict[str, bytes] = {}
@@ -560,9 +581,7 @@ class Log:
             self._published_text = published
             self._published_size = size
         self._hook("published")
-        for name, n in completed:
-            shutil.rmtree(self.log_dir / (tile_path(name, n) + ".p"), ignore_errors=True)
-        return starts
+        return starts, completed
 
     def _complete_tiles(
         self, size: int, files: dict[str, bytes], completed: list[tuple[int | str, int]]

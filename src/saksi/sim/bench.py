@@ -4,10 +4,13 @@
    process per core), measured in the same run on the same envelopes;
 2. in-process: the service's own path without HTTP — ``precheck`` (envelope,
    rules, signature) in a process pool, ``Sequencer.sequence`` in batches;
-3. over HTTP: the simulated night (clean sheets) against ``saksi serve`` on
-   this machine, the load generator included; meanwhile a poller follows the
+3. over HTTP: the same signed sheets, one request per TPS (its five contests),
+   against ``saksi serve`` on this machine from ``saksi.sim.loadgen`` (lean
+   keep-alive client, retries after 429/503); meanwhile a poller follows the
    national ppwp document (ETag) to time each receipt until the national total
-   reflects it, and the server's process tree RSS is sampled;
+   reflects it, and the server's process tree RSS is sampled; afterwards the
+   simulator's check (every receipt in the log, national totals equal the
+   accepted sheets);
 4. ``GET /api/v1/results/0`` requests/s with pipelined keep-alive connections
    (and ``wrk`` if installed).
 
@@ -31,7 +34,12 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from saksi.sim.loadgen import Answer, post_all, read_response
+
+if TYPE_CHECKING:
+    from saksi.sim.work import TpsWork
 
 # In-process: workers pre-check chunks of CHUNK documents; the sequencer takes
 # every chunk already checked, up to BATCH documents, as one batch — the group
@@ -46,7 +54,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--region", default=None)
     p.add_argument("--tps", type=int, default=2000, metavar="N",
                    help="TPS per run (bawaan 2000; 0: semua) / TPS per run (0: all)")
-    p.add_argument("--concurrency", type=int, default=64)
+    # A national night has ~823,000 devices: hundreds of requests in flight at
+    # once is the realistic case (64 leaves the server waiting on round trips).
+    p.add_argument("--concurrency", type=int, default=256)
     p.add_argument("--workers", type=int, default=2, help="HTTP workers of saksi serve")
     p.add_argument("--seconds", type=float, default=3.0,
                    help="durasi uji verifikasi & GET / verify-floor and GET durations")
@@ -143,11 +153,13 @@ def in_process(directory: Path, raws: list[bytes]) -> dict[str, Any]:
 
 
 # --- over HTTP -------------------------------------------------------------------
-async def _follow(night: Any, seen: list[tuple[float, int]]) -> None:
+async def _follow(url: str, seen: list[tuple[float, int]]) -> None:
+    """Read the national ppwp document (revalidating by ETag) every 20 ms: when
+    each ``as_of_index`` first became visible."""
     import httpx
 
     etag = None
-    async with httpx.AsyncClient(base_url=night.url, timeout=10, trust_env=False) as client:
+    async with httpx.AsyncClient(base_url=url, timeout=10, trust_env=False) as client:
         while True:
             headers: dict[str, str] = {"if-none-match": etag} if etag else {}
             try:
@@ -190,13 +202,10 @@ async def _hammer(port: int, path: str, connections: int, seconds: float, depth:
             while time.perf_counter() < stop:
                 writer.write(request)
                 for _ in range(depth):
-                    head = await reader.readuntil(b"\r\n\r\n")
-                    length = 0
-                    for line in head.split(b"\r\n"):
-                        if line[:15].lower() == b"content-length:":
-                            length = int(line[15:])
-                    await reader.readexactly(length)
-                    done += head.startswith(b"HTTP/1.1 200")
+                    # (awaited first: ``done += await …`` would read ``done`` before
+                    # the await and lose the other connections' counts)
+                    ok = (await read_response(reader)).status == 200
+                    done += ok
         finally:
             writer.close()
 
@@ -217,56 +226,128 @@ def _wrk(url: str, seconds: float) -> float | None:
     return None
 
 
-def over_http(directory: Path, tps: int | None, concurrency: int, workers: int,
+class _Receipts:
+    """What the load generator keeps of the answers: the receipts the simulator's
+    check needs, and (time, index) of each ppwp receipt for the national latency."""
+
+    def __init__(self, works: Sequence[TpsWork]) -> None:
+        from saksi.sim.night import Accepted
+        from saksi.sim.work import Doc
+
+        self._docs: list[tuple[Doc, ...]] = [w.batch for w in works]
+        self.kept: dict[str, Accepted] = {}
+        self.current: dict[tuple[str, str], tuple[Doc, bool]] = {}
+        self.ppwp: list[tuple[float, int]] = []
+        self.refused = 0
+        self.problems: list[str] = []
+
+    def __call__(self, answer: Answer) -> None:
+        import msgspec
+
+        from saksi.sim.night import Accepted
+
+        now = time.monotonic()
+        docs = self._docs[answer.position]
+        if answer.status != 200:
+            self.problems.append(f"HTTP {answer.status} for TPS {docs[0].tps}: "
+                                 f"{answer.body[:200]!r}")
+            return
+        replies = msgspec.json.decode(answer.body)
+        if len(replies) != len(docs):
+            self.problems.append(f"TPS {docs[0].tps}: {len(replies)} answers for {len(docs)}")
+            return
+        for doc, reply in zip(docs, replies, strict=True):
+            if reply.get("status") != "accepted" or reply.get("leaf_hash") != doc.leaf:
+                self.refused += 1
+                continue
+            verdict = str(reply.get("verdict"))
+            self.kept[doc.leaf] = Accepted(int(reply["index"]), doc.leaf, doc.tps,
+                                           doc.contest, verdict, now)
+            self.current[doc.tps, doc.contest] = (doc, verdict == "flagged")
+            if doc.contest == "ppwp":
+                self.ppwp.append((now, int(reply["index"])))
+
+
+async def _load(url: str, port: int, bodies: list[bytes], *, concurrency: int,
+                receipts: _Receipts, seen: list[tuple[float, int]]
+                ) -> tuple[float, list[Answer]]:
+    """(seconds sending, the answers)."""
+    follower = asyncio.create_task(_follow(url, seen))
+    try:
+        start = time.perf_counter()
+        answers = await post_all("127.0.0.1", port, "/api/v1/sheets", bodies,
+                                 concurrency=concurrency, on_answer=receipts)
+        elapsed = time.perf_counter() - start
+        await asyncio.sleep(1.0)  # let the follower see the last batch
+    finally:
+        follower.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await follower
+    return elapsed, answers
+
+
+def over_http(directory: Path, works: Sequence[TpsWork], concurrency: int, workers: int,
               seconds: float) -> dict[str, Any]:
-    from saksi.sim.night import Accepted
-    from saksi.sim.run import run_night
+    """The TPS' requests (every contest's sheet in one body, signed beforehand)
+    through the lean load generator; then the simulator's check of the night."""
+    from saksi.sim.check import log_identity, verify_night
+    from saksi.sim.night import batch_body
     from saksi.sim.server import LocalServer
-    from saksi.sim.work import Rates
 
-    receipts: list[tuple[float, int]] = []
+    bodies = [batch_body(w.batch) for w in works]
+    sheets = sum(len(w.batch) for w in works)
+    receipts = _Receipts(works)
     seen: list[tuple[float, int]] = []
-
-    def on_receipt(r: Accepted) -> None:
-        if r.contest == "ppwp":
-            receipts.append((r.received, r.index))
-
-    async def follow(night: Any) -> None:
-        await _follow(night, seen)
-
-    quiet = Rates(error=0, duplicate=0, drop=0, late=0, correction=0, forged=0)
     # A national election takes minutes to open (the trust registry is rebuilt
     # from ~830,000 enrolments): allow for it, and report it.
     started = time.perf_counter()
     with LocalServer(directory, workers=workers, args=["--post-rate", "0"],
                      start_timeout=1800) as server:
         startup = time.perf_counter() - started
-        _, check, result = run_night(server.url, directory, tps=tps, rates=quiet,
-                                     concurrency=concurrency, extras=[follow],
-                                     on_receipt=on_receipt, proofs=8)
-        lat = sorted(visibility_latencies(receipts, seen))
+        server_cpu = server.cpu_seconds()
+        client_cpu = time.process_time()
+        elapsed, answers = asyncio.run(_load(server.url, server.port, bodies,
+                                               concurrency=concurrency, receipts=receipts,
+                                               seen=seen))
+        server_cpu = server.cpu_seconds() - server_cpu
+        client_cpu = time.process_time() - client_cpu
+        vkey, origin = log_identity(directory)
+        check = verify_night(server.url, receipts.kept.values(), receipts.current, vkey=vkey,
+                             origin=origin, proofs=8, seed=2024)
+        lat = sorted(visibility_latencies(receipts.ppwp, seen))
+        latencies = sorted(a.seconds for a in answers)
         get_rps = asyncio.run(_hammer(server.port, "/api/v1/results/0?contest=ppwp", 32,
                                       seconds))
         wrk = _wrk(server.url + "/api/v1/results/0?contest=ppwp", seconds)
         peak = server.peak_rss
+    accepted = len(receipts.kept)
     return {
         "server_startup_s": round(startup, 1),
-        "sheets": result["accepted"], "seconds": result["seconds"],
-        "sheets_per_s": result["sheets_per_s"],
-        "request_latency_ms_p50": result["latency_ms_p50"],
-        "request_latency_ms_p99": result["latency_ms_p99"],
+        "requests": len(bodies), "sheets": sheets, "accepted": accepted,
+        "refused": receipts.refused, "seconds": round(elapsed, 2),
+        "sheets_per_s": round(accepted / elapsed, 1),
+        "retries": sum(a.attempts - 1 for a in answers),
+        # CPU per accepted sheet (the last second of the follower included):
+        # steadier than sheets/s on a shared machine.
+        "server_cpu_us_per_sheet": round(1e6 * server_cpu / max(1, accepted)),
+        "load_generator_cpu_us_per_sheet": round(1e6 * client_cpu / max(1, accepted)),
+        "request_latency_ms_p50": round(1000 * statistics.median(latencies), 1),
+        "request_latency_ms_p99": round(1000 * latencies[int(0.99 * (len(latencies) - 1))], 1),
         "receipt_to_national_ms_p50": round(1000 * statistics.median(lat), 1) if lat else None,
         "receipt_to_national_ms_p99": round(1000 * lat[int(0.99 * (len(lat) - 1))], 1)
         if lat else None,
         "receipts_in_log": f"{check.receipts_in_log}/{check.receipts}",
         "totals_match": check.totals_match,
+        "problems": (receipts.problems + check.problems)[:10],
         "peak_server_rss_mb": round(peak / 2**20, 1),
         "results_get_per_s": round(get_rps),
         "results_get_per_s_wrk": wrk,
     }
 
 
-def _signed(directory: Path, codes: list[str]) -> tuple[list[bytes], dict[str, bytes]]:
+def _signed(directory: Path, codes: list[str]) -> tuple[list[TpsWork], dict[str, bytes]]:
+    """Every contest's sheet of each TPS, signed by its device (clean: no error
+    patterns, resends or drops), and the devices' public keys by key id."""
     from saksi.keys.hierarchy import load_master
     from saksi.keys.ids import key_id
     from saksi.keys.simulation import device_key
@@ -277,15 +358,12 @@ def _signed(directory: Path, codes: list[str]) -> tuple[list[bytes], dict[str, b
     for code in codes:
         vk = bytes(device_key(master, code).verify_key)
         keys[key_id(vk)] = vk
-
-    raws: list[bytes] = []
     cores = os.cpu_count() or 1
     quiet = Rates(error=0, duplicate=0, drop=0, late=0, correction=0, forged=0)
     with ProcessPoolExecutor(cores, mp_context=get_context("spawn"), initializer=init_worker,
                              initargs=(str(directory), 2024, quiet)) as pool:
-        for work in pool.map(prepare_tps, codes, codes, chunksize=32):
-            raws += [d.raw for d in work.batch]
-    return raws, keys
+        works = list(pool.map(prepare_tps, codes, codes, chunksize=32))
+    return works, keys
 
 
 def _index(directory: Path) -> None:
@@ -320,12 +398,13 @@ def run(args: argparse.Namespace) -> int:
         indexed = time.perf_counter() - t
         tps = args.tps or None
         codes = select_tps(base, tps, 2024)
-        raws, keys = _signed(base, codes)
+        works, keys = _signed(base, codes)
+        raws = [d.raw for w in works for d in w.batch]
         floor = verify_floor(raws, keys, args.seconds)
         shutil.copytree(base, root / "inproc")
         inproc = in_process(root / "inproc", raws)
         shutil.copytree(base, root / "http")
-        http = over_http(root / "http", tps, args.concurrency, args.workers, args.seconds)
+        http = over_http(root / "http", works, args.concurrency, args.workers, args.seconds)
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)

@@ -44,6 +44,21 @@ def tree_rss_bytes(pid: int) -> int:
     return total
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and its live descendants (Linux
+    /proc; 0 elsewhere)."""
+    total = 0
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        with contextlib.suppress(OSError, ValueError), open(f"/proc/{p}/stat") as f:
+            # Fields after the parenthesised command name: utime and stime are 14 and 15.
+            fields = f.read().rpartition(")")[2].split()
+            total += int(fields[11]) + int(fields[12])
+        todo += _children(p)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 class LocalServer:
     """``python -m saksi.service DIR`` on 127.0.0.1, started and stopped by us."""
 
@@ -91,6 +106,10 @@ class LocalServer:
         while not self._stop.wait(0.25):
             if self.proc is not None:
                 self.peak_rss = max(self.peak_rss, tree_rss_bytes(self.proc.pid))
+
+    def cpu_seconds(self) -> float:
+        """CPU time the server's processes have used so far."""
+        return 0.0 if self.proc is None else tree_cpu_seconds(self.proc.pid)
 
     def rss(self) -> int:
         return 0 if self.proc is None else tree_rss_bytes(self.proc.pid)

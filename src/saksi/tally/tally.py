@@ -317,6 +317,8 @@ class Tally:
         self._slots: dict[tuple[str, Contest], _Slot] = {}
         self._eligible: frozenset[int] = frozenset()
         self._layouts: dict[tuple[Contest, str | None], Layout] = {}
+        self._chains: dict[tuple[str, Contest, str | None],
+                           tuple[tuple[Aggregate, ...], Layout]] = {}
 
     # --- reading ---------------------------------------------------------
     def aggregate(self, contest: Contest, region: str) -> Aggregate:
@@ -386,6 +388,19 @@ class Tally:
                                 f"pemilihan {contest} tidak ada di TPS {tps}",
                                 f"contest {contest} is not held at TPS {tps}")
         dapil_code = t.dapil.get(contest)
+        # Every TPS of a desa shares its aggregates (and, per contest, its dapil).
+        shared = (tps[:10], contest, dapil_code)
+        found = self._chains.get(shared)
+        if found is None:
+            found = self._chains[shared] = self._chain(tps, contest, dapil_code)
+        slot = _Slot(*found)
+        self._slots[tps, contest] = slot
+        return slot
+
+    def _chain(self, tps: str, contest: Contest, dapil_code: str | None
+               ) -> tuple[tuple[Aggregate, ...], Layout]:
+        """The aggregates a sheet of ``contest`` at ``tps`` adds to, nearest region
+        first and its dapil last, sized for its ballot's layout."""
         layout = self.layout(contest, dapil_code)
         regions = tuple(self.aggregate(contest, code) for code in chain_of(tps))
         for a in regions:
@@ -395,9 +410,7 @@ class Tally:
         dapil = self.dapil_aggregate(dapil_code) if dapil_code else None
         if dapil is not None:
             _size(dapil, layout, layout.width)
-        slot = _Slot(regions + ((dapil,) if dapil else ()), layout)
-        self._slots[tps, contest] = slot
-        return slot
+        return regions + ((dapil,) if dapil else ()), layout
 
     def apply(self, version: SheetVersion) -> Applied:
         """Take the next accepted version (log order: indices strictly increase)."""

@@ -1,0 +1,31 @@
+"""``saksi bench ingest`` runs both pipelines on a small election and reports
+figures that agree with what it submitted (the figures themselves are not judged)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from saksi.cli import main
+
+
+def test_bench_ingest_reports_both_pipelines_against_the_floor(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["bench", "ingest", "--scale", "kecamatan", "--tps", "12", "--seconds", "0.2",
+                 "--concurrency", "8", "--dir", str(tmp_path)])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    sheets = out["sheets"]
+    assert sheets >= 12 * 3 and out["verify_floor_per_s"] > 0
+    assert out["in_process"]["accepted"] == sheets
+    http = out["http"]
+    assert http["requests"] == 12 and http["accepted"] == sheets and http["refused"] == 0
+    assert http["receipts_in_log"] == f"{sheets}/{sheets}" and http["totals_match"] is True
+    assert http["problems"] == []
+    assert http["server_cpu_us_per_sheet"] > 0 and http["results_get_per_s"] > 0
+    assert http["receipt_to_national_ms_p99"] is not None
+    for part in (out["in_process"], http):
+        assert part["of_floor"] == pytest.approx(part["sheets_per_s"] / out["verify_floor_per_s"],
+                                                 abs=2e-3)
