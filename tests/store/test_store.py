@@ -67,6 +67,17 @@ def test_a_batch_without_a_snapshot_keeps_the_last_one(store: Store) -> None:
     assert store.applied_size() == 2
 
 
+def test_a_background_snapshot_never_replaces_a_newer_one(store: Store) -> None:
+    assert store.save_snapshot(5, b"at five")
+    assert store.snapshot() == b"at five"
+    assert not store.save_snapshot(3, b"at three")  # a slow writer, late
+    assert store.snapshot() == b"at five"
+    assert store.save_snapshot(8, b"at eight")
+    assert store.snapshot() == b"at eight"
+    store.commit(Batch(9))
+    assert store.applied_size() == 9 and store.snapshot() == b"at eight"
+
+
 def test_revocation_and_lookup_by_leaf(store: Store) -> None:
     store.commit(Batch(1, documents=[doc(0)],
                        keys=[KeyRow("k", b"\x02" * 32, "device", "3273011001001", 0)]))

@@ -56,6 +56,7 @@ from saksi.election.model import Contest
 from saksi.errors import SaksiError, StateError
 from saksi.ingest.outcome import Item, Outcome, Problem, Published, Receipt, Refusal
 from saksi.ingest.precheck import problem
+from saksi.ingest.snapshots import BackgroundSnapshots
 from saksi.keys import envelope as env
 from saksi.keys.envelope import (
     CONTROL_TYPES,
@@ -93,16 +94,16 @@ from saksi.tally.shape import NATIONAL, Shape, shape_from_election
 from saksi.tally.tally import Applied
 
 SNAPSHOT_SECONDS = 10.0
-# A snapshot holds the whole tally: at national scale it takes seconds. Space
-# them so that taking them costs at most 1/SNAPSHOT_SHARE of the sequencer's
-# time (and at least SNAPSHOT_SECONDS apart).
+# A snapshot holds the whole tally: at national scale a forked child takes
+# seconds over it (saksi.ingest.snapshots). Space them so that the children
+# take at most 1/SNAPSHOT_SHARE of the time (and at least SNAPSHOT_SECONDS apart).
 SNAPSHOT_SHARE = 20
 # A snapshot holds every (TPS, contest) with its history and counts, about
 # 0.9 KB each (kab/kota night): a national night's 4.1 M would be ~3.7 GB,
-# past the 1 GB one SQLite or PostgreSQL value may hold, and a stall of about
-# a minute. Past this many slots (~450 MB) no further snapshot is taken: a
-# restart restores the last one and re-applies the sheets indexed after it
-# (docs/adr/0004-results-service.md, "Recovery").
+# past the 1 GB one SQLite or PostgreSQL value may hold. Past this many slots
+# (~450 MB) no further snapshot is taken: a restart restores the last one and
+# re-applies the sheets indexed after it (docs/adr/0004-results-service.md,
+# "Recovery").
 SNAPSHOT_MAX_SLOTS = 500_000
 CATCH_UP_CHUNK = 2000
 # Rendered documents kept until a batch changes them: the national and
@@ -182,7 +183,7 @@ class Sequencer:
         self.shape = shape
         self.tally = tally
         self._last_snapshot = time.monotonic()
-        self._snapshot_cost = 0.0  # seconds the last snapshot took
+        self._snapshots = BackgroundSnapshots(store.url)
         self._documents = DocumentCache(DOCUMENT_CACHE_BYTES)
         self._render_cache = RenderCache()
         # Batches begun and not yet finished, oldest first; what they accepted
@@ -239,6 +240,7 @@ class Sequencer:
 
     def close(self) -> None:
         try:
+            self._snapshots.wait()
             self._snapshot_now()
         finally:
             self.store.close()
@@ -484,14 +486,16 @@ class Sequencer:
                             if x.status == "current" and x.previous is not None]
         if applied:
             self._documents.discard(touched_docs(applied, self.shape))
-        now = time.monotonic()
-        if (now - self._last_snapshot > max(SNAPSHOT_SECONDS,
-                                            SNAPSHOT_SHARE * self._snapshot_cost)
-                and self._snapshot_fits()):
-            batch.snapshot = self.tally.snapshot()
-            self._last_snapshot = time.monotonic()
-            self._snapshot_cost = self._last_snapshot - now
         self.store.commit(batch)
+        # The tally now holds exactly what the store says is applied: a forked
+        # child snapshots this state while the next batches go on
+        # (saksi.ingest.snapshots), spaced so that the children take at most
+        # 1/SNAPSHOT_SHARE of the time.
+        now = time.monotonic()
+        cost = self._snapshots.last_seconds or 0.0
+        if (now - self._last_snapshot > max(SNAPSHOT_SECONDS, SNAPSHOT_SHARE * cost)
+                and self._snapshot_fits() and self._snapshots.start(self.tally)):
+            self._last_snapshot = now
 
     def _key_changes(self, a: _Accepted, batch: Batch) -> None:
         assert a.envelope is not None  # every accepted control document keeps it

@@ -45,16 +45,18 @@ def tree_rss_bytes(pid: int) -> int:
 
 
 def tree_cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process and its live descendants (Linux
-    /proc; 0 elsewhere)."""
+    """User + system CPU seconds of a process and its descendants, live or
+    reaped (a reaped child's time is in its parent's cutime/cstime; Linux
+    /proc, 0 elsewhere)."""
     total = 0
     todo = [pid]
     while todo:
         p = todo.pop()
         with contextlib.suppress(OSError, ValueError), open(f"/proc/{p}/stat") as f:
-            # Fields after the parenthesised command name: utime and stime are 14 and 15.
+            # Fields after the parenthesised command name: utime, stime, cutime
+            # and cstime are 14 to 17.
             fields = f.read().rpartition(")")[2].split()
-            total += int(fields[11]) + int(fields[12])
+            total += sum(int(x) for x in fields[11:15])
         todo += _children(p)
     return total / os.sysconf("SC_CLK_TCK")
 

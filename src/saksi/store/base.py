@@ -323,6 +323,18 @@ class Store:
         rows = self._rows("SELECT data FROM state WHERE name = ?", ("snapshot",))
         return bytes(rows[0][0]) if rows and rows[0][0] is not None else None
 
+    def save_snapshot(self, applied_size: int, data: bytes) -> bool:
+        """Store a tally snapshot taken at ``applied_size`` in a transaction of
+        its own (a background writer's: the sequencer's batches commit beside
+        it), unless the stored one is as recent; True if it was stored."""
+        with self._transaction() as cur:
+            cur.execute(self._q("INSERT INTO state (name, num, data) VALUES (?, ?, ?) "
+                                "ON CONFLICT (name) DO UPDATE SET num = excluded.num, "
+                                "data = excluded.data WHERE state.num < excluded.num"),
+                        ("snapshot", applied_size, data))
+        rows = self._rows("SELECT num FROM state WHERE name = ?", ("snapshot",))
+        return bool(rows) and int(rows[0][0]) == applied_size
+
     def count_documents(self) -> int:
         return int(self._rows("SELECT COUNT(*) FROM documents")[0][0])
 

@@ -1,0 +1,94 @@
+"""Snapshots taken by a forked child while the sequencer goes on.
+
+The child must store the tally exactly as it was when it was forked — between
+two batches — whatever the parent applies meanwhile; a child that fails
+leaves the parent and the stored snapshot as they were.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from saksi.election.model import Contest
+from saksi.ingest import Ingestor, Receipt
+from saksi.ingest.snapshots import BackgroundSnapshots
+from saksi.store import open_store
+from saksi.store.base import default_url
+from saksi.tally import Tally
+
+sys.path.insert(0, str(Path(__file__).parent))
+from ingest_support import signed_ppwp
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="os.fork")
+
+
+def _stored(directory: Path) -> bytes | None:
+    store = open_store(default_url(directory), readonly=True)
+    try:
+        return store.snapshot()
+    finally:
+        store.close()
+
+
+def _national(tally: Tally) -> list[int]:
+    return list(tally.aggregate(Contest.PPWP, "0").counts)
+
+
+def test_the_child_stores_the_tally_as_it_was_when_forked(election_dir: Path) -> None:
+    raws = signed_ppwp(election_dir, 6, seed=9)
+    with Ingestor.open(election_dir) as ingestor:
+        seq = ingestor.sequencer
+        first = ingestor.submit_many(raws[:3])
+        assert all(isinstance(r, Receipt) for r in first)
+        at_fork = seq.tally.snapshot()
+        writer = BackgroundSnapshots(seq.store.url)
+        assert writer.start(seq.tally)
+        assert not writer.start(seq.tally)  # one child at a time
+        later = ingestor.submit_many(raws[3:])  # the parent goes on meanwhile
+        assert all(isinstance(r, Receipt) for r in later)
+        writer.wait()
+        assert writer.failures == 0 and writer.last_seconds is not None
+        stored = _stored(election_dir)
+        assert stored == at_fork
+        restored = Tally.restore(seq.tally.shape, stored)
+        assert restored.as_of_index == max(r.index for r in first if isinstance(r, Receipt))
+        assert restored.slot_count == 3 and seq.tally.slot_count == 6
+
+
+def test_a_failing_child_changes_nothing(election_dir: Path, tmp_path: Path) -> None:
+    raws = signed_ppwp(election_dir, 2, seed=9)
+    with Ingestor.open(election_dir) as ingestor:
+        seq = ingestor.sequencer
+        ingestor.submit(raws[0])
+        before = _stored(election_dir)
+        broken = BackgroundSnapshots(f"sqlite:///{tmp_path}/no/such/dir/x.sqlite")
+        assert broken.start(seq.tally)
+        broken.wait()
+        assert broken.failures == 1 and not broken.running
+        assert _stored(election_dir) == before
+        assert isinstance(ingestor.submit(raws[1]), Receipt)
+
+
+def test_a_restart_counts_the_same_after_background_snapshots(
+        election_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from saksi.ingest import sequencer as seq_module
+
+    monkeypatch.setattr(seq_module, "SNAPSHOT_SECONDS", 0.0)  # a snapshot after every batch
+    raws = signed_ppwp(election_dir, 8, seed=4)
+    with Ingestor.open(election_dir) as ingestor:
+        receipts = [ingestor.submit(raw) for raw in raws]
+        assert all(isinstance(r, Receipt) for r in receipts)
+        national = _national(ingestor.sequencer.tally)
+        children = ingestor.sequencer._snapshots
+        assert children.last_seconds is not None and children.failures == 0
+    with Ingestor.open(election_dir) as again:
+        assert _national(again.sequencer.tally) == national
+        assert again.sequencer.tally.slot_count == 8
+    snap = _stored(election_dir)
+    assert snap is not None  # the last one, taken at close: every sheet is in it
+    last = max(r.index for r in receipts if isinstance(r, Receipt))
+    assert msgspec.msgpack.decode(snap)[2] == last  # schema, shape, as_of_index, …
