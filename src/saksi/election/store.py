@@ -42,9 +42,10 @@ INDEX_NAME = "election.sqlite"
 NATIONAL = Region("0", "INDONESIA", Level.NASIONAL, "")
 # Cache bounds of an open Election: a kab/kota fits entirely; the national
 # election (~820k TPS, ~84k desa, ~2,800 dapil over all contests) keeps its
-# working set.
+# working set, and every desa's dapils (one entry per desa, all contests).
 TPS_CACHE = 32_768
-DAPIL_OF_CACHE = 65_536
+_DAPIL_CONTESTS = tuple(c.value for c in Contest if c is not Contest.PPWP)
+DAPIL_OF_CACHE = 131_072
 BALLOT_CACHE = 4_096
 # Ballots by (TPS, contest): a sheet's checks and its counts ask for the same
 # ballot within moments, so a short memory suffices at any scale.
@@ -200,8 +201,8 @@ class Election:
         # Bounded, thread-safe memo tables (functools' C LRU). A failed lookup
         # raises and is not cached. Entries are frozen, so sharing them is safe.
         self._tps_cached = functools.lru_cache(maxsize=TPS_CACHE)(self._load_tps)
-        self._dapil_code_cached = functools.lru_cache(maxsize=DAPIL_OF_CACHE)(
-            self._load_dapil_code)
+        self._dapil_codes_cached = functools.lru_cache(maxsize=DAPIL_OF_CACHE)(
+            self._load_dapil_codes)
         self._ballot_cached = functools.lru_cache(maxsize=BALLOT_CACHE)(self._load_ballot)
         self._tps_ballot_cached = functools.lru_cache(maxsize=TPS_BALLOT_CACHE)(
             self._tps_ballot)
@@ -314,20 +315,26 @@ class Election:
             return None
         # A dapil is a union of regions down to kecamatan: every TPS of one
         # desa (the first ten characters) is in the same one.
-        code = self._dapil_code_cached(Contest(contest), tps_code[:10])
+        code = self._dapil_codes_cached(tps_code[:10]).get(Contest(contest))
         if code is None:
             raise StateError(f"TPS {tps_code} tidak masuk dapil {contest} mana pun",
                              f"TPS {tps_code} is in no {contest} dapil")
         return self._dapil(code)
 
-    def _load_dapil_code(self, contest: Contest, desa_code: str) -> str | None:
+    def _load_dapil_codes(self, desa_code: str) -> dict[Contest, str]:
+        """The desa's dapil in each party and DPD contest: for each, the one
+        whose region is the nearest ancestor (one query for all contests)."""
+        # Both lists named, so that the (contest, region) key serves the lookup.
         rows = self._query(
-            "SELECT region, dapil FROM dapil_region WHERE contest = ? AND region IN (?, ?, ?, ?)",
-            (contest.value, *ancestors(desa_code)))
-        if not rows:
-            return None
-        _region, code = max(rows, key=lambda row: len(str(row[0])))
-        return str(code)
+            "SELECT contest, region, dapil FROM dapil_region "
+            "WHERE contest IN (?, ?, ?, ?) AND region IN (?, ?, ?, ?)",
+            (*_DAPIL_CONTESTS, *ancestors(desa_code)))
+        nearest: dict[Contest, tuple[int, str]] = {}
+        for contest, region, code in rows:
+            c, depth = Contest(str(contest)), len(str(region))
+            if depth > nearest.get(c, (-1, ""))[0]:
+                nearest[c] = (depth, str(code))
+        return {c: code for c, (_, code) in nearest.items()}
 
     def _dapil(self, code: str) -> Dapil:
         cached = self._dapil_cache.get(code)
