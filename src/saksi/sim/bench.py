@@ -3,7 +3,8 @@
 1. the floor: Ed25519 verifications per second on all cores (PyNaCl, one
    process per core), measured in the same run on the same envelopes;
 2. in-process: the service's own path without HTTP — ``precheck`` (envelope,
-   rules, signature) in a process pool, ``Sequencer.sequence`` in batches;
+   rules, signature) in a process pool, ``Sequencer.begin``/``finish`` in
+   batches pipelined as in the server;
 3. over HTTP: the same signed sheets, one request per TPS (its five contests),
    against ``saksi serve`` on this machine from ``saksi.sim.loadgen`` (lean
    keep-alive client, retries after 429/503); meanwhile a poller follows the
@@ -30,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
@@ -121,7 +123,8 @@ def _precheck(raws: list[bytes]) -> list[Any]:
 
 
 def in_process(directory: Path, raws: list[bytes]) -> dict[str, Any]:
-    from saksi.ingest.sequencer import Sequencer
+    from saksi.ingest.sequencer import Sequencer, Ticket
+    from saksi.service.server import PIPELINE_DEPTH
     from saksi.store.base import default_url
 
     url = default_url(directory)
@@ -136,15 +139,22 @@ def in_process(directory: Path, raws: list[bytes]) -> dict[str, Any]:
             start = time.perf_counter()
             pending = [pool.submit(_precheck, c) for c in chunks]
             at = 0
-            while at < len(pending):
-                items = list(pending[at].result())  # wait for the next chunk in order …
-                at += 1
-                while at < len(pending) and pending[at].done() and len(items) < BATCH:
-                    items.extend(pending[at].result())  # … and take all that are ready
+            # Pipelined as in the server: a batch is begun while the log makes
+            # earlier ones durable, and finished (indexed, answered) in order.
+            tickets: deque[Ticket] = deque()
+            while at < len(pending) or tickets:
+                if at < len(pending):
+                    items = list(pending[at].result())  # wait for the next chunk in order …
                     at += 1
-                outcomes = sequencer.sequence(items)
+                    while at < len(pending) and pending[at].done() and len(items) < BATCH:
+                        items.extend(pending[at].result())  # … and take all that are ready
+                        at += 1
+                    tickets.append(sequencer.begin(items))
+                    batches += 1
+                    if len(tickets) < PIPELINE_DEPTH and at < len(pending):
+                        continue
+                outcomes = sequencer.finish(tickets.popleft())
                 accepted += sum(1 for o in outcomes if type(o).__name__ == "Receipt")
-                batches += 1
             elapsed = time.perf_counter() - start
     finally:
         sequencer.close()
