@@ -42,7 +42,8 @@ def register(sub: Any) -> None:
                    help="proksi tepercaya: X-Forwarded-For hanya dibaca darinya / a trusted "
                    "proxy network: X-Forwarded-For is read only from it (repeatable)")
     p.add_argument("--batch-ms", type=float, default=5.0,
-                   help="jendela pengelompokan / group-commit window in ms")
+                   help="jendela pengelompokan saat tidak ada batch berjalan / group-commit "
+                   "window in ms while no batch is in flight (50 ms while one is)")
     p.add_argument("--queue", type=int, default=4096,
                    help="dokumen menunggu maksimum / most documents waiting (then 503)")
     p.add_argument("--cache-seconds", type=float, default=0.5,
