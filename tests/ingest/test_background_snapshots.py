@@ -26,8 +26,18 @@ from ingest_support import signed_ppwp
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="os.fork")
 
 
-def _stored(directory: Path) -> bytes | None:
-    store = open_store(default_url(directory), readonly=True)
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, election_dir: Path) -> str:
+    """The index of the election: SQLite beside it, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return default_url(election_dir)
+    from saksi.store.testing import fresh_database
+
+    return fresh_database()
+
+
+def _stored(url: str) -> bytes | None:
+    store = open_store(url, readonly=True)
     try:
         return store.snapshot()
     finally:
@@ -38,9 +48,10 @@ def _national(tally: Tally) -> list[int]:
     return list(tally.aggregate(Contest.PPWP, "0").counts)
 
 
-def test_the_child_stores_the_tally_as_it_was_when_forked(election_dir: Path) -> None:
+def test_the_child_stores_the_tally_as_it_was_when_forked(election_dir: Path,
+                                                          store_url: str) -> None:
     raws = signed_ppwp(election_dir, 6, seed=9)
-    with Ingestor.open(election_dir) as ingestor:
+    with Ingestor.open(election_dir, store_url) as ingestor:
         seq = ingestor.sequencer
         first = ingestor.submit_many(raws[:3])
         assert all(isinstance(r, Receipt) for r in first)
@@ -52,7 +63,7 @@ def test_the_child_stores_the_tally_as_it_was_when_forked(election_dir: Path) ->
         assert all(isinstance(r, Receipt) for r in later)
         writer.wait()
         assert writer.failures == 0 and writer.last_seconds is not None
-        stored = _stored(election_dir)
+        stored = _stored(store_url)
         assert stored == at_fork
         restored = Tally.restore(seq.tally.shape, stored)
         assert restored.as_of_index == max(r.index for r in first if isinstance(r, Receipt))
@@ -64,31 +75,31 @@ def test_a_failing_child_changes_nothing(election_dir: Path, tmp_path: Path) -> 
     with Ingestor.open(election_dir) as ingestor:
         seq = ingestor.sequencer
         ingestor.submit(raws[0])
-        before = _stored(election_dir)
+        before = _stored(default_url(election_dir))
         broken = BackgroundSnapshots(f"sqlite:///{tmp_path}/no/such/dir/x.sqlite")
         assert broken.start(seq.tally)
         broken.wait()
         assert broken.failures == 1 and not broken.running
-        assert _stored(election_dir) == before
+        assert _stored(default_url(election_dir)) == before
         assert isinstance(ingestor.submit(raws[1]), Receipt)
 
 
 def test_a_restart_counts_the_same_after_background_snapshots(
-        election_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        election_dir: Path, store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from saksi.ingest import sequencer as seq_module
 
     monkeypatch.setattr(seq_module, "SNAPSHOT_SECONDS", 0.0)  # a snapshot after every batch
     raws = signed_ppwp(election_dir, 8, seed=4)
-    with Ingestor.open(election_dir) as ingestor:
+    with Ingestor.open(election_dir, store_url) as ingestor:
         receipts = [ingestor.submit(raw) for raw in raws]
         assert all(isinstance(r, Receipt) for r in receipts)
         national = _national(ingestor.sequencer.tally)
         children = ingestor.sequencer._snapshots
         assert children.last_seconds is not None and children.failures == 0
-    with Ingestor.open(election_dir) as again:
+    with Ingestor.open(election_dir, store_url) as again:
         assert _national(again.sequencer.tally) == national
         assert again.sequencer.tally.slot_count == 8
-    snap = _stored(election_dir)
+    snap = _stored(store_url)
     assert snap is not None  # the last one, taken at close: every sheet is in it
     last = max(r.index for r in receipts if isinstance(r, Receipt))
     assert msgspec.msgpack.decode(snap)[2] == last  # schema, shape, as_of_index, …
