@@ -54,6 +54,7 @@ import msgspec
 from saksi.election import Election
 from saksi.election.model import Contest
 from saksi.errors import SaksiError, StateError
+from saksi.ingest.leaves import LeafFilter
 from saksi.ingest.outcome import Item, Outcome, Problem, Published, Receipt, Refusal
 from saksi.ingest.precheck import problem
 from saksi.ingest.snapshots import BackgroundSnapshots
@@ -106,6 +107,9 @@ SNAPSHOT_SHARE = 20
 # "Recovery").
 SNAPSHOT_MAX_SLOTS = 500_000
 CATCH_UP_CHUNK = 2000
+# Documents a TPS may add to the index over a night, for sizing the leaf
+# filter: five contests and a revision or correction of each, and more.
+LEAF_SLACK = 12
 # Rendered documents kept until a batch changes them: the national and
 # province documents every reader asks for stay hot; village and TPS pages
 # come and go.
@@ -184,6 +188,10 @@ class Sequencer:
         self.tally = tally
         self._last_snapshot = time.monotonic()
         self._snapshots = BackgroundSnapshots(store.url)
+        # Leaf hashes the index may hold: most submissions are new, and this
+        # spares them a probe of the database's leaf index (saksi.ingest.leaves).
+        self._leaves = LeafFilter(store.count_documents() + LEAF_SLACK * len(shape.tps))
+        self._leaves.update(store.leaf_hashes())
         self._documents = DocumentCache(DOCUMENT_CACHE_BYTES)
         self._render_cache = RenderCache()
         # Batches begun and not yet finished, oldest first; what they accepted
@@ -336,7 +344,9 @@ class Sequencer:
         against the state every earlier batch leaves, and must be finished
         (``finish``) in the order it was begun."""
         outcomes: list[Outcome] = []
-        known = self.store.by_leaf([it.leaf_hash for it in items if it.refusal is None])
+        maybe = self._leaves.may_contain
+        known = self.store.by_leaf([it.leaf_hash for it in items
+                                    if it.refusal is None and maybe(it.leaf_hash)])
         accepted: list[_Accepted] = []
         at = self._end if self._tickets else self.log.size
         for item in items:
@@ -487,6 +497,7 @@ class Sequencer:
         if applied:
             self._documents.discard(touched_docs(applied, self.shape))
         self.store.commit(batch)
+        self._leaves.update(a.leaf for a in accepted)
         # The tally now holds exactly what the store says is applied: a forked
         # child snapshots this state while the next batches go on
         # (saksi.ingest.snapshots), spaced so that the children take at most

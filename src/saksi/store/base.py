@@ -236,6 +236,11 @@ class Store:
                 found[row.leaf_hash] = row
         return found
 
+    def leaf_hashes(self) -> Iterator[str]:
+        """The leaf hash of every indexed document (in no particular order)."""
+        for (leaf,) in self._rows("SELECT leaf_hash FROM documents"):
+            yield str(leaf)
+
     def documents_of_tps(self, tps: str) -> list[DocumentRow]:
         return [_doc_row(r) for r in self._rows(
             f"SELECT {_DOC_COLUMNS} FROM documents WHERE tps = ? ORDER BY idx", (tps,))]  # noqa: S608 (constant column list)
