@@ -55,6 +55,10 @@ class _Pending:
     future: asyncio.Future[list[Outcome]]
 
 
+# A batch begun and not yet answered: its requests, its ticket, its documents.
+_InFlight = tuple[list[_Pending], Ticket, int]
+
+
 class SequencerServer:
     def __init__(self, sequencer: Sequencer, path: Path, *, batch_ms: float = 5.0,
                  max_batch: int = 1024, max_queue: int = 4096,
@@ -162,7 +166,7 @@ class SequencerServer:
         previous one durable."""
         assert self._queue is not None and self._loop is not None
         queue, loop = self._queue, self._loop
-        finishing: asyncio.Queue[tuple[list[_Pending], Ticket, int]] = asyncio.Queue()
+        finishing: asyncio.Queue[_InFlight] = asyncio.Queue()
         slots = asyncio.Semaphore(self.depth)
         finisher = asyncio.create_task(self._finisher(finishing, slots))
         try:
@@ -201,7 +205,7 @@ class SequencerServer:
             with contextlib.suppress(asyncio.CancelledError):
                 await finisher
 
-    async def _finisher(self, finishing: asyncio.Queue[tuple[list[_Pending], Ticket, int]],
+    async def _finisher(self, finishing: asyncio.Queue[_InFlight],
                         slots: asyncio.Semaphore) -> None:
         assert self._loop is not None
         loop = self._loop
@@ -242,8 +246,7 @@ class SequencerServer:
             self.on_fail()
 
 
-def _drain(q: asyncio.Queue[tuple[list[_Pending], Ticket, int]]
-           ) -> list[tuple[list[_Pending], Ticket, int]]:
+def _drain(q: asyncio.Queue[_InFlight]) -> list[_InFlight]:
     out = []
     while not q.empty():
         out.append(q.get_nowait())
