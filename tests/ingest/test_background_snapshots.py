@@ -103,3 +103,31 @@ def test_a_restart_counts_the_same_after_background_snapshots(
     assert snap is not None  # the last one, taken at close: every sheet is in it
     last = max(r.index for r in receipts if isinstance(r, Receipt))
     assert msgspec.msgpack.decode(snap)[2] == last  # schema, shape, as_of_index, …
+
+
+def _stuck(self: BackgroundSnapshots, tally: Tally) -> bool:
+    import time
+
+    time.sleep(60)  # as if a lock the fork copied held were never released
+    return True
+
+
+def test_a_stuck_child_is_ended_by_its_alarm(election_dir: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(BackgroundSnapshots, "_store", _stuck)
+    with Ingestor.open(election_dir) as ingestor:
+        writer = BackgroundSnapshots(ingestor.sequencer.store.url, child_seconds=1)
+        assert writer.start(ingestor.sequencer.tally)
+        writer.wait(timeout=30)
+        assert writer.failures == 1 and not writer.running
+        assert writer.last_seconds is not None and writer.last_seconds < 30
+
+
+def test_closing_does_not_wait_forever_for_a_child(election_dir: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(BackgroundSnapshots, "_store", _stuck)
+    with Ingestor.open(election_dir) as ingestor:
+        writer = BackgroundSnapshots(ingestor.sequencer.store.url)
+        assert writer.start(ingestor.sequencer.tally)
+        writer.wait(timeout=0.5)  # then killed
+        assert writer.failures == 1 and not writer.running

@@ -14,24 +14,39 @@ snapshot in its own transaction (``Store.save_snapshot``: never over a newer
 one) and leaves with ``os._exit``, running none of the parent's exit
 handlers. At most one child runs at a time. Where ``os.fork`` does not exist
 the snapshot is taken in place, as before.
+
+A fork copies only the forking thread. Should another thread of the parent
+hold a lock the child then needs (SQLite's allocator mutex, say, taken by
+the WAL checkpoint thread at that instant), the child would wait forever: so
+it runs under an alarm (``CHILD_SECONDS``) that ends it, and the parent, when
+it closes, waits for it at most ``CLOSE_WAIT_SECONDS`` before killing it. A
+child that dies stores nothing (its transaction is atomic): the next snapshot
+is simply taken later.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
 import time
 
 from saksi.store import open_store
 from saksi.tally import Tally
 
+# A child still running after this long is stuck (a national snapshot of the
+# 500,000 slots the cap allows takes well under a minute): it is ended.
+CHILD_SECONDS = 600
+CLOSE_WAIT_SECONDS = 120.0
+
 
 class BackgroundSnapshots:
     """Takes snapshots of one tally into the store at ``url``, one at a time."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, child_seconds: int = CHILD_SECONDS) -> None:
         self.url = url
+        self.child_seconds = child_seconds
         self._pid: int | None = None
         self._started = 0.0
         self.failures = 0  # children that did not store their snapshot
@@ -57,6 +72,11 @@ class BackgroundSnapshots:
         if pid == 0:  # pragma: no cover - runs in the child (its exit code is tested)
             code = 1
             try:
+                # The parent's handlers (uvicorn's) are not the child's: a stop
+                # of the process group, or the alarm, just ends it.
+                for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGALRM):
+                    signal.signal(sig, signal.SIG_DFL)
+                signal.alarm(self.child_seconds)
                 self._store(tally)  # (not stored only if a newer one already is)
                 code = 0
             finally:
@@ -87,12 +107,18 @@ class BackgroundSnapshots:
             return
         self._pid = None  # reaped elsewhere
 
-    def wait(self) -> None:
-        """Wait for a running child to finish."""
-        if self._pid is None:
+    def wait(self, timeout: float = CLOSE_WAIT_SECONDS) -> None:
+        """Wait for a running child to finish; past ``timeout``, kill it."""
+        deadline = time.monotonic() + timeout
+        while self.running and time.monotonic() < deadline:
+            time.sleep(0.01)
+        pid = self._pid
+        if pid is None:
             return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
         with contextlib.suppress(ChildProcessError):
-            _, status = os.waitpid(self._pid, 0)
+            _, status = os.waitpid(pid, 0)
             self._reaped(status)
             return
         self._pid = None
