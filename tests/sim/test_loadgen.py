@@ -133,3 +133,33 @@ def test_retry_after_is_honoured_and_backoff_is_capped() -> None:
     for attempt in range(1, 40):
         delay = loadgen.retry_delay(None, attempt, rng)
         assert 0 < delay <= loadgen.BACKOFF_CAP
+
+
+def test_the_get_hammer_counts_every_pipelined_answer() -> None:
+    from saksi.sim.loadgen import hammer
+
+    async def main() -> tuple[int, int, int]:
+        served = 0
+
+        async def connection(reader: asyncio.StreamReader,
+                             writer: asyncio.StreamWriter) -> None:
+            nonlocal served
+            try:
+                while True:
+                    await reader.readuntil(b"\r\n\r\n")
+                    served += 1
+                    status = b"200 OK" if served % 3 else b"404 Not Found"
+                    writer.write(b"HTTP/1.1 %s\r\nContent-Length: 2\r\n\r\nok" % status)
+            except (asyncio.IncompleteReadError, ConnectionError):
+                return
+            finally:
+                writer.close()
+
+        server = await asyncio.start_server(connection, "127.0.0.1", 0)
+        async with server:
+            rate = await hammer(server.sockets[0].getsockname()[1], "/x", 4, 0.2, depth=3)
+        assert rate.seconds > 0 and rate.per_second == rate.ok / rate.seconds
+        return rate.ok, rate.errors, served
+
+    ok, errors, served = asyncio.run(main())
+    assert ok + errors == served and errors == served // 3 and ok > 0

@@ -108,38 +108,13 @@ async def _submit(port: int, bodies: list[bytes], clients: int) -> dict[str, Any
             "statuses": statuses}
 
 
-async def _hammer(port: int, path: str, connections: int, seconds: float, depth: int = 8
+async def _hammer(port: int, path: str, connections: int, seconds: float
                   ) -> dict[str, Any]:
-    request = (f"GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n").encode()
-    done = 0
-    errors = 0
-    stop = time.perf_counter() + seconds
+    from saksi.sim.loadgen import hammer
 
-    async def conn() -> None:
-        nonlocal done, errors
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        try:
-            while time.perf_counter() < stop:
-                writer.write(request * depth)
-                for _ in range(depth):
-                    head = await reader.readuntil(b"\r\n\r\n")
-                    length = 0
-                    for line in head.split(b"\r\n"):
-                        if line.lower().startswith(b"content-length:"):
-                            length = int(line.split(b":")[1])
-                    await reader.readexactly(length)
-                    if head.startswith(b"HTTP/1.1 200"):
-                        done += 1
-                    else:
-                        errors += 1
-        finally:
-            writer.close()
-
-    start = time.perf_counter()
-    await asyncio.gather(*(conn() for _ in range(connections)))
-    elapsed = time.perf_counter() - start
-    return {"path": path, "requests": done, "errors": errors, "seconds": round(elapsed, 2),
-            "requests_per_s": round(done / elapsed)}
+    rate = await hammer(port, path, connections, seconds)
+    return {"path": path, "requests": rate.ok, "errors": rate.errors,
+            "seconds": round(rate.seconds, 2), "requests_per_s": round(rate.per_second)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -38,7 +38,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from saksi.sim.loadgen import Answer, post_all, read_response
+from saksi.sim.loadgen import Answer, hammer, post_all
 
 if TYPE_CHECKING:
     from saksi.sim.work import TpsWork
@@ -199,31 +199,6 @@ def visibility_latencies(receipts: list[tuple[float, int]], seen: list[tuple[flo
     return out
 
 
-async def _hammer(port: int, path: str, connections: int, seconds: float, depth: int = 8
-                  ) -> float:
-    request = f"GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n".encode() * depth
-    done = 0
-    stop = time.perf_counter() + seconds
-
-    async def conn() -> None:
-        nonlocal done
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        try:
-            while time.perf_counter() < stop:
-                writer.write(request)
-                for _ in range(depth):
-                    # (awaited first: ``done += await …`` would read ``done`` before
-                    # the await and lose the other connections' counts)
-                    ok = (await read_response(reader)).status == 200
-                    done += ok
-        finally:
-            writer.close()
-
-    start = time.perf_counter()
-    await asyncio.gather(*(conn() for _ in range(connections)))
-    return done / (time.perf_counter() - start)
-
-
 def _wrk(url: str, seconds: float) -> float | None:
     wrk = shutil.which("wrk")
     if wrk is None:
@@ -326,8 +301,8 @@ def over_http(directory: Path, works: Sequence[TpsWork], concurrency: int, worke
                              origin=origin, proofs=8, seed=2024)
         lat = sorted(visibility_latencies(receipts.ppwp, seen))
         latencies = sorted(a.seconds for a in answers)
-        get_rps = asyncio.run(_hammer(server.port, "/api/v1/results/0?contest=ppwp", 32,
-                                      seconds))
+        get_rps = asyncio.run(hammer(server.port, "/api/v1/results/0?contest=ppwp", 32,
+                                     seconds)).per_second
         wrk = _wrk(server.url + "/api/v1/results/0?contest=ppwp", seconds)
         peak = server.peak_rss
     accepted = len(receipts.kept)

@@ -169,4 +169,46 @@ async def post_all(host: str, port: int, path: str, bodies: Sequence[bytes], *,
     return [a for a in answers if a is not None]
 
 
-__all__ = ["Answer", "LoadError", "post_all", "read_response", "request_head", "retry_delay"]
+@dataclass(frozen=True, slots=True)
+class GetRate:
+    """What ``hammer`` counted."""
+
+    ok: int  # 200 answers
+    errors: int  # any other status
+    seconds: float
+
+    @property
+    def per_second(self) -> float:
+        return self.ok / self.seconds if self.seconds > 0 else 0.0
+
+
+async def hammer(port: int, path: str, connections: int, seconds: float, depth: int = 8
+                 ) -> GetRate:
+    """``GET path`` for ``seconds`` over ``connections`` keep-alive connections,
+    ``depth`` requests pipelined on each (so that the client stays cheap)."""
+    request = f"GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n".encode() * depth
+    ok = errors = 0
+    stop = time.perf_counter() + seconds
+
+    async def connection() -> None:
+        nonlocal ok, errors
+        reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=MAX_HEAD)
+        try:
+            while time.perf_counter() < stop:
+                writer.write(request)
+                for _ in range(depth):
+                    # (awaited first: ``ok += await …`` would read ``ok`` before
+                    # the await and lose the other connections' counts)
+                    good = (await read_response(reader)).status == 200
+                    ok += good
+                    errors += not good
+        finally:
+            writer.close()
+
+    start = time.perf_counter()
+    await asyncio.gather(*(connection() for _ in range(connections)))
+    return GetRate(ok, errors, time.perf_counter() - start)
+
+
+__all__ = ["Answer", "GetRate", "LoadError", "hammer", "post_all", "read_response",
+           "request_head", "retry_delay"]
