@@ -6,8 +6,8 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: demo test lint typecheck check bench clean
 
-# setup.py and the C source too: an edit recompiles the verifier's accelerator
-$(STAMP): pyproject.toml setup.py src/saksi/audit/_accel.c
+# setup.py and the C sources too: an edit recompiles the accelerators
+$(STAMP): pyproject.toml setup.py src/saksi/audit/_accel.c src/saksi/ingest/_fast.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
@@ -33,3 +33,4 @@ bench: $(STAMP)
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
 	rm -f src/saksi/audit/_accel*.so src/saksi/audit/_accel*.pyd
+	rm -f src/saksi/ingest/_fast*.so src/saksi/ingest/_fast*.pyd

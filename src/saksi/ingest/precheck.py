@@ -7,21 +7,35 @@ sheet shape and rules, canonical form and the Ed25519 signatures. What depends
 on the log position — is the key enrolled and not revoked *there*, does this
 revision outrank the current one — is left to the sequencer, which re-checks
 it without re-verifying signatures.
+
+Nearly every sheet is canonical, clean and signed by known keys. Where the C
+accelerator is built, ``saksi.ingest._fast.clean`` recognises exactly that case
+in one call (envelope, sheet, rules, counts and Ed25519 through the libsodium
+PyNaCl loaded) and returns what the Python path would put into the Item; for
+anything else it returns None and the Python path below decides and explains.
+So the accelerator can only make the check faster, never change its outcome
+(tests/ingest/test_fast_precheck.py compares the two).
 """
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
+import importlib
+import os
 import time
 from collections.abc import Callable, Iterable
 
-from saksi.election.model import Contest, Party
+from saksi.election.model import Ballot, Contest, Party
+from saksi.errors import InputError
 from saksi.ingest.outcome import Item, Problem, Refusal
 from saksi.keys import envelope as env
 from saksi.keys.envelope import CONTROL_TYPES, TYPE_SHEET, EnvelopeError
 from saksi.sheets.canonical import encode
-from saksi.sheets.rules import BallotLookup, parse_and_check
+from saksi.sheets.model import SCHEMA
+from saksi.sheets.rules import BallotLookup, dpt_cap, packed_numbers, parse_and_check
 from saksi.sheets.rules import Verdict as SheetVerdict
+from saksi.sheets.shape import list_of
 from saksi.tally.counts import Layout, ballot_layout, counts_of
 
 KeyLookup = Callable[[str], bytes | None]
@@ -42,9 +56,41 @@ def problem(code: str, message_id: str, message_en: str, field: str = "",
     return Problem(code, message_id, message_en, (field,), {field: value})
 
 
+_LISTS = ("tickets", "candidates", "parties")  # the accelerator's 0, 1, 2
+
+
+SpecOf = Callable[[str, str], "tuple[int, int, int, bytes, int, int] | None"]
+Clean = Callable[[bytes, str, SpecOf, KeyLookup],
+                 "tuple[str, str, int, str | None, tuple[str, ...], list[int]] | None"]
+
+
+def _accelerator() -> Clean | None:
+    """``_fast.clean`` wired to PyNaCl's libsodium, or None (not built, no
+    libsodium symbol, or ``SAKSI_PRECHECK_NO_ACCEL`` set: the Python path alone)."""
+    if os.environ.get("SAKSI_PRECHECK_NO_ACCEL"):
+        return None
+    try:
+        from saksi.ingest import _fast
+        sodium = importlib.import_module("nacl._sodium")  # the library PyNaCl loaded
+        address = ctypes.cast(ctypes.CDLL(sodium.__file__).crypto_sign_verify_detached,
+                              ctypes.c_void_p).value
+    except (ImportError, OSError, AttributeError):
+        return None
+    if not address:
+        return None
+    _fast.configure(tuple((c.value, _LISTS.index(list_of(c))) for c in Contest), SCHEMA)
+    _fast.use_sodium(address)
+    return _fast.clean
+
+
+FAST = _accelerator()
+_CLEAN = str(SheetVerdict.CLEAN)
+
+
 class Layouts:
     """The counts layout of each ballot of an election (``saksi.tally.counts``),
-    computed once per (contest, dapil)."""
+    computed once per (contest, dapil); and what the accelerator needs to know
+    of a TPS and its ballot (``spec``)."""
 
     def __init__(self, election: BallotLookup, parties: Iterable[Party]) -> None:
         self._election = election
@@ -52,12 +98,36 @@ class Layouts:
         self._memo: dict[tuple[Contest, str | None], Layout] = {}
 
     def __call__(self, tps: str, contest: Contest) -> Layout:
-        ballot = self._election.ballot(tps, contest)
-        key = (contest, None if ballot.dapil is None else ballot.dapil.code)
+        return self._of(self._election.ballot(tps, contest))
+
+    def _of(self, ballot: Ballot) -> Layout:
+        key = (ballot.contest, None if ballot.dapil is None else ballot.dapil.code)
         layout = self._memo.get(key)
         if layout is None:
             layout = self._memo[key] = ballot_layout(ballot, self._parties)
         return layout
+
+    def spec(self, code: str, contest: str) -> tuple[int, int, int, bytes, int, int] | None:
+        """For ``_fast.clean``: the TPS's register (L, P), its DPT cap (-1: none),
+        its ballot's numbers (``rules.packed_numbers``) and the counts layout (P,
+        K); None where ``parse_and_check`` would not reach the rules (unknown TPS,
+        contest not held there, no ballot) or no sheet of the ballot is clean."""
+        election = self._election
+        try:
+            tps = election.tps(code)
+            wanted = Contest(contest)
+            if tps.code != code or wanted not in election.contests_at(code):
+                return None
+            ballot = election.ballot(code, wanted)
+        except (InputError, LookupError, ValueError):
+            return None
+        numbers = packed_numbers(ballot)
+        if numbers is None or ballot.tps != code or ballot.contest != wanted:
+            return None
+        layout = self._of(ballot)
+        cap = dpt_cap(tps)
+        return (tps.dpt_l, tps.dpt_p, -1 if cap is None else cap, numbers, layout.choices,
+                layout.candidates)
 
 
 def precheck(raw: bytes, election: BallotLookup, public_key: KeyLookup,
@@ -66,6 +136,12 @@ def precheck(raw: bytes, election: BallotLookup, public_key: KeyLookup,
 
     With ``layouts``, an acceptable sheet also brings its counts, so the
     sequencer need not decode it again."""
+    if layouts is not None and FAST is not None:
+        hit = FAST(raw, TYPE_SHEET, layouts.spec, public_key)
+        if hit is not None:
+            tps, contest, revision, reason, signers, counts = hit
+            return Item(raw, leaf_hash(raw).hex(), None, True, _CLEAN, (), tps, contest,
+                        revision, reason, counts, signers)
     if len(raw) > MAX_ENTRY_BYTES:
         return Item(b"", "", Refusal((problem(
             "ENTRY-TOO-LARGE",

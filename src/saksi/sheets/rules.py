@@ -8,6 +8,7 @@ flagged sheet is kept exactly as signed and the flags say what is wrong.
 from __future__ import annotations
 
 import operator
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from enum import StrEnum
@@ -33,6 +34,7 @@ __all__ = [
     "check_ballot",
     "check_sheet",
     "dpt_cap",
+    "packed_numbers",
     "parse_and_check",
     "reserve",
 ]
@@ -498,19 +500,23 @@ class _BallotNumbers(NamedTuple):
     candidates: list[int]  # every party's candidate numbers, party after party
     runs: list[slice]  # where each party's candidates lie in ``candidates``
     unique: bool  # no number twice in any one list
+    packed: bytes  # native uint32: ``entries``, or each party's number, length, candidates
 
 
 def _layout(ballot: Ballot) -> _BallotNumbers:
     if ballot.contest not in _PARTY_CONTESTS:
         entries = [e.number for e in _entries_of(ballot)]
-        return _BallotNumbers(entries, [], [], [], [], len(set(entries)) == len(entries))
+        return _BallotNumbers(entries, [], [], [], [], len(set(entries)) == len(entries),
+                              array("I", entries).tobytes())
     parties = [pl.party.number for pl in ballot.parties]
     blocks = [[c.number for c in pl.candidates] for pl in ballot.parties]
     lengths = [len(b) for b in blocks]
     runs = [slice(end - n, end) for n, end in zip(lengths, accumulate(lengths), strict=True)]
     unique = all(len(set(numbers)) == len(numbers) for numbers in [parties, *blocks])
+    packed = array("I", chain.from_iterable(
+        (number, len(block), *block) for number, block in zip(parties, blocks, strict=True)))
     return _BallotNumbers([], parties, lengths, list(chain.from_iterable(blocks)), runs,
-                          unique)
+                          unique, packed.tobytes())
 
 
 def _entries_of(ballot: Ballot) -> tuple[Ticket, ...] | tuple[Candidate, ...]:
@@ -586,6 +592,16 @@ def _is_clean(sheet: Sheet, ballot: Ballot, tps: Tps) -> bool:
         most = max([0, *counts])
     v, t = sheet.voters, sheet.totals
     return section == t.A and max(t.C, most) <= v.A.J + v.B2.J + v.B3.J
+
+
+def packed_numbers(ballot: Ballot) -> bytes | None:
+    """The ballot's numbers as ``_is_clean`` compares them, for the service's C
+    check of a clean sheet (``saksi.ingest._fast``): native uint32, the tickets'
+    or DPD candidates' numbers, or for each party its number, the length of its
+    list and its candidates' numbers. None if a list repeats a number (then no
+    sheet of the ballot is clean)."""
+    numbers = _numbers_of(ballot)
+    return numbers.packed if numbers.unique else None
 
 
 # --------------------------------------------------------- parse and check

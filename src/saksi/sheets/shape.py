@@ -26,6 +26,11 @@ _LIST_OF = {
 }
 
 
+def list_of(contest: Contest) -> str:
+    """The section IV list a contest's sheets use: tickets, candidates or parties."""
+    return _LIST_OF[contest]
+
+
 def shape_problem(sheet: Sheet) -> SheetShapeError | None:
     """The first contest-dependent shape error of ``sheet``, or None."""
     wanted = _LIST_OF[sheet.contest]
