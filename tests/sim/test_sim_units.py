@@ -83,3 +83,27 @@ def test_percentiles_are_observed_values_in_order(values: list[float]) -> None:
 def test_rates_outside_zero_one_are_refused(field: str, value: float) -> None:
     with pytest.raises(InputError):
         Rates(**{field: value})
+
+
+def test_a_sample_of_whole_desa_completes_every_desa_but_the_last(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    from saksi.election import Election, build_election
+    from saksi.sim.run import select_tps
+
+    directory = tmp_path_factory.mktemp("sample") / "election"
+    build_election(directory, scale="kecamatan", seed=3).close()
+    with Election.open(directory) as election:
+        per_desa: dict[str, int] = {}
+        for t in election.iter_tps():
+            per_desa[t.code[:10]] = per_desa.get(t.code[:10], 0) + 1
+    count = sum(sorted(per_desa.values())) // 2
+    codes = select_tps(directory, count, 2024, whole_desa=True)
+    assert len(codes) == len(set(codes)) == count
+    drawn: dict[str, int] = {}
+    for code in codes:
+        drawn[code[:10]] = drawn.get(code[:10], 0) + 1
+    partial = [d for d, n in drawn.items() if n < per_desa[d]]
+    assert len(partial) <= 1
+    assert select_tps(directory, count, 2024, whole_desa=True) == codes  # seeded
+    single = select_tps(directory, count, 2024)
+    assert len(single) == count and single != codes

@@ -56,6 +56,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--region", default=None)
     p.add_argument("--tps", type=int, default=2000, metavar="N",
                    help="TPS per run (bawaan 2000; 0: semua) / TPS per run (0: all)")
+    p.add_argument("--sample", choices=("tps", "desa"), default="tps",
+                   help="undian TPS satu per satu, atau desa utuh (seperti satu malam penuh) / "
+                        "draw single TPS, or whole desa (as a full night has them)")
     # A national night has ~823,000 devices: hundreds of requests in flight at
     # once is the realistic case (64 leaves the server waiting on round trips).
     p.add_argument("--concurrency", type=int, default=256)
@@ -382,7 +385,7 @@ def run(args: argparse.Namespace) -> int:
         _index(base)
         indexed = time.perf_counter() - t
         tps = args.tps or None
-        codes = select_tps(base, tps, 2024)
+        codes = select_tps(base, tps, 2024, whole_desa=args.sample == "desa")
         works, keys = _signed(base, codes)
         raws = [d.raw for w in works for d in w.batch]
         floor = verify_floor(raws, keys, args.seconds)
@@ -394,7 +397,8 @@ def run(args: argparse.Namespace) -> int:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
     print(json.dumps({
-        "bench": "ingest", "scale": args.scale, "tps": len(codes), "sheets": len(raws),
+        "bench": "ingest", "scale": args.scale, "sample": args.sample, "tps": len(codes),
+        "sheets": len(raws),
         "cpus": os.cpu_count(),
         "index_keys_seconds": round(indexed, 1),
         "verify_floor_per_s": round(floor),

@@ -17,16 +17,36 @@ from saksi.sim.work import Rates
 Extra = Callable[[Night], Coroutine[Any, Any, None]]
 
 
-def select_tps(directory: Path, count: int | None, seed: int) -> list[str]:
+def select_tps(directory: Path, count: int | None, seed: int, *,
+               whole_desa: bool = False) -> list[str]:
     """Every TPS of the election, or ``count`` of them drawn with ``seed``; in a
-    seeded random order so that arrivals spread over the region like a real night."""
+    seeded random order so that arrivals spread over the region like a real night.
+
+    ``whole_desa``: draw desa, not TPS, and take every TPS of each (the last
+    one drawn possibly in part). A whole night completes every desa, so its
+    sheets share their desa's aggregates about ten TPS to a desa; a sample of
+    single TPS from a national election lands nearly every TPS in a desa of
+    its own, and each sheet pays for aggregates the whole night pays for once
+    a desa."""
     from saksi.election import Election
 
     with Election.open(directory) as election:
         codes = [t.code for t in election.iter_tps()]
     rng = random.Random(f"{seed}/tps")
     if count is not None and 0 < count < len(codes):
-        return rng.sample(codes, count)
+        if not whole_desa:
+            return rng.sample(codes, count)
+        by_desa: dict[str, list[str]] = {}
+        for code in codes:
+            by_desa.setdefault(code[:10], []).append(code)
+        desa = sorted(by_desa)
+        rng.shuffle(desa)
+        chosen: list[str] = []
+        for d in desa:
+            chosen += by_desa[d]
+            if len(chosen) >= count:
+                break
+        codes = chosen[:count]
     rng.shuffle(codes)
     return codes
 
