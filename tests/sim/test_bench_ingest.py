@@ -7,8 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from saksi.cli import main
+from saksi.sim.bench import second_half_rate
 
 
 def test_bench_ingest_reports_both_pipelines_against_the_floor(
@@ -26,6 +29,19 @@ def test_bench_ingest_reports_both_pipelines_against_the_floor(
     assert http["problems"] == []
     assert http["server_cpu_us_per_sheet"] > 0 and http["results_get_per_s"] > 0
     assert http["receipt_to_national_ms_p99"] is not None
+    assert http["sheets_per_s_second_half"] > 0
     for part in (out["in_process"], http):
         assert part["of_floor"] == pytest.approx(part["sheets_per_s"] / out["verify_floor_per_s"],
                                                  abs=2e-3)
+
+
+@given(st.floats(10.0, 10_000.0), st.integers(4, 200), st.floats(0.0, 50.0))
+def test_the_second_half_rate_is_the_rate_after_the_warm_up(
+        rate: float, steps: int, warm_up: float) -> None:
+    """A run that starts late (warm-up) then goes at a constant rate: the second
+    half's rate is that rate, whatever the warm-up cost."""
+    per = 10
+    done = [(warm_up + per * i / rate, per * i) for i in range(1, steps + 1)]
+    assert second_half_rate(done) == pytest.approx(rate, rel=1e-3, abs=0.06)  # rounded to 0.1
+    assert second_half_rate([]) is None
+    assert second_half_rate(done[:1]) is None

@@ -469,11 +469,12 @@ def open_store(url: str, *, readonly: bool = False) -> Store:
                 # itself (it was a quarter-second stall in one commit of six at
                 # national scale); a Checkpointer thread does, beside it.
                 conn.execute("PRAGMA wal_autocheckpoint=0")
-                # KiB, an upper bound (pages are taken as used): at national scale
-                # the random inserts into the leaf-hash and TPS indexes of ~930,000
-                # documents cost the sequencer 296 us a sheet with 64 MiB, 164-226
-                # with 256 MiB.
-                conn.execute("PRAGMA cache_size=-262144")
+                # KiB: the hot index pages stay. 256 MiB looked better for the
+                # sequencer alone at national scale (164-226 against 296 us a
+                # sheet), but under HTTP load it cost more: its process spent 7.7 s
+                # in the kernel per 59,443 sheets against 4.4 s (page faults of the
+                # larger cache, copied again after each snapshot fork).
+                conn.execute("PRAGMA cache_size=-65536")
         except sqlite3.Error as exc:
             raise StateError(f"basis data SQLite tidak dapat dibuka: {exc}",
                              f"cannot open SQLite database {path}: {exc}") from None
