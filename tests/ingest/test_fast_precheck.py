@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import random
+import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from nacl.signing import SigningKey
 from saksi.election import Election
 from saksi.election.model import Contest, Tps
 from saksi.ingest import precheck as pc
+from saksi.ingest.accelerator import COUNTS
 from saksi.ingest.outcome import Item
 from saksi.ingest.precheck import Layouts, precheck
 from saksi.keys import envelope as env
@@ -32,6 +34,7 @@ from saksi.sheets.canonical import encode
 from saksi.sheets.generate import generate_sheet
 from saksi.sheets.inject import PATTERNS, inject
 from saksi.sheets.model import Sheet, count_fields, with_counts
+from saksi.tally.counts import counts_of
 
 needs_accelerator = pytest.mark.skipif(
     pc.FAST is None and not os.environ.get("CI"),
@@ -288,3 +291,88 @@ def test_a_callback_that_checks_another_sheet_meanwhile_gets_both_right(world: W
     hit = pc.FAST(world.sign(encode(first), first.tps), TYPE_SHEET, spec, world.key)  # type: ignore[misc]
     assert hit is not None and hit[0] == first.tps and hit[1] == first.contest
     assert inner[0] is not None and inner[0][1] == second.contest  # type: ignore[index]
+
+
+# --- the replay's counts -------------------------------------------------------
+def _layout_of(world: World) -> Callable[[str, str], tuple[int, int] | None]:
+    def layout_of(tps: str, contest: str) -> tuple[int, int] | None:
+        layout = world.layouts(tps, Contest(contest))
+        return layout.choices, layout.candidates
+    return layout_of
+
+
+@needs_accelerator
+@pytest.mark.parametrize("pattern", [None, *PATTERNS])
+def test_the_replay_reads_the_counts_the_python_path_computes(
+        world: World, pattern: str | None) -> None:
+    """Clean or flagged, a canonical sheet's counts are those of ``counts_of``."""
+    assert COUNTS is not None
+    rng = random.Random(pattern)
+    for sheet in world.sheets:
+        sheet = sheet if pattern is None else inject(sheet, pattern, rng)
+        raw = world.sign(encode(sheet), sheet.tps)
+        read = COUNTS(raw, TYPE_SHEET, _layout_of(world))
+        assert read is not None
+        layout = world.layouts(sheet.tps, sheet.contest)
+        assert read == (sheet.tps, str(sheet.contest), sheet.revision, sheet.reason,
+                        counts_of(sheet, layout))
+
+
+@needs_accelerator
+def test_the_replay_leaves_to_python_what_it_does_not_read(world: World) -> None:
+    assert COUNTS is not None
+    sheet = world.sheets[2]
+    layout_of = _layout_of(world)
+    escaped = msgspec.structs.replace(sheet, reason="caf\u00e9", revision=2)
+    assert COUNTS(world.sign(encode(escaped), sheet.tps), TYPE_SHEET, layout_of) is None
+    assert COUNTS(world.sign(encode(sheet), sheet.tps), TYPE_SHEET, lambda t, c: None) is None
+    assert COUNTS(world.sign(encode(sheet), sheet.tps), TYPE_SHEET, lambda t, c: (1, 1)) \
+        is None  # numbers outside the layout: counts_of raises there, Python says so
+    assert COUNTS(b"{}", TYPE_SHEET, layout_of) is None
+
+
+def test_a_restart_replays_the_same_tally_with_and_without_the_accelerator(
+        election_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every contest, clean, flagged and revised, with and without a reason:
+    the tally a restart rebuilds from the index is the same either way."""
+    from saksi.ingest import Ingestor, Receipt
+    from saksi.ingest import sequencer as seq_module
+    from saksi.store.base import default_url
+
+    master = load_master(election_dir, None)
+    rng = random.Random(3)
+    raws = []
+    with Election.open(election_dir) as election:
+        for n, (t, _) in enumerate(zip(election.iter_tps(), range(8), strict=False)):
+            device = device_key(master, t.code)
+            for contest in election.contests_at(t.code):
+                sheet = generate_sheet(election.ballot(t.code, contest), t, n)
+                if n % 3 == 1:
+                    sheet = inject(sheet, PATTERNS[n % len(PATTERNS)], rng)
+                raws.append(env.encode(env.sign(TYPE_SHEET, encode(sheet), [device])))
+                if n % 4 == 2:
+                    later = msgspec.structs.replace(sheet, revision=2,
+                                                    reason="dihitung ulang" if n % 8 else None)
+                    raws.append(env.encode(env.sign(TYPE_SHEET, encode(later), [device])))
+    with Ingestor.open(election_dir) as ingestor:
+        outcomes = ingestor.submit_many(raws)
+    assert all(isinstance(o, Receipt) for o in outcomes)
+    with sqlite3.connect(election_dir / "saksi.sqlite") as db:  # the next open replays all
+        db.execute("DELETE FROM state WHERE name = 'snapshot'")
+
+    def restored() -> bytes:
+        seq = seq_module.Sequencer.open(election_dir, default_url(election_dir))
+        try:
+            return seq.tally.snapshot()
+        finally:
+            # closed without the snapshot ``close`` takes: the next open replays again
+            seq._snapshots.wait()
+            seq.log.close()
+            seq.store.close()
+            seq.election.close()
+
+    monkeypatch.setattr(seq_module, "COUNTS", None)
+    by_python = restored()
+    if pc.FAST is not None or os.environ.get("CI"):
+        monkeypatch.setattr(seq_module, "COUNTS", COUNTS)
+        assert restored() == by_python

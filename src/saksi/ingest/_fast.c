@@ -50,6 +50,13 @@
  *
  *       counts is saksi.tally.counts.counts_of's list; keyids the signatures' key ids
  *       in order (every one verified).
+ *
+ *   counts(raw, sheet_type, layout_of) -> (tps, contest, revision, reason, counts) | None
+ *       For the restart's replay of sheets the sequencer accepted before (no rules, no
+ *       signatures: they were checked then): the same reading of the envelope and the
+ *       sheet as clean(), and counts_of's list for the layout layout_of(tps, contest)
+ *       returns as (P, K); None where that returns None, a number falls outside the
+ *       layout, or the bytes are not the fast case.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -648,6 +655,97 @@ counts_list(const uint64_t *out, Py_ssize_t width)
     return list;
 }
 
+/* The sheet of a canonical sheet envelope, parsed into w->sheet, with the PAE built in
+   w->message (*m, *m_len) and the signatures found: 1, 0 (not the fast case: the caller
+   returns None) or -1 (a Python error is set). */
+static int
+read_sheet(PyObject *raw, PyObject *sheet_type, Work *w, const unsigned char **m,
+           Py_ssize_t *m_len, SigRef *sigs, int *n_sigs)
+{
+    const unsigned char *payload64;
+    Py_ssize_t payload64_len;
+    int got = read_envelope((const unsigned char *)PyBytes_AS_STRING(raw),
+                            PyBytes_GET_SIZE(raw), sheet_type, &payload64, &payload64_len,
+                            sigs, n_sigs);
+    if (got <= 0) {
+        return got;
+    }
+    Py_ssize_t type_len;
+    const char *type = PyUnicode_AsUTF8AndSize(sheet_type, &type_len);
+    if (type == NULL) {
+        return -1;
+    }
+    if (type_len > HEAD_ROOM - 32) {
+        return 0;
+    }
+    /* The PAE, "DSSEv1 <len(type)> <type> <len(payload)> " + payload, in one buffer:
+       the payload decoded at HEAD_ROOM, its head written just before it. */
+    unsigned char *payload = w->message + HEAD_ROOM;
+    Py_ssize_t payload_len = b64_decode(payload64, payload64_len, payload);
+    if (payload_len < 0) {
+        return 0;
+    }
+    char head[HEAD_ROOM + 1];
+    int head_len = snprintf(head, sizeof head, "DSSEv1 %zd %s %zd ", type_len, type,
+                            payload_len);
+    if (head_len < 0 || head_len > HEAD_ROOM) {
+        return 0;
+    }
+    memcpy(payload - head_len, head, (size_t)head_len);
+    *m = payload - head_len;
+    *m_len = head_len + payload_len;
+    Cur c = {payload, payload + payload_len};
+    return parse_sheet(&c, &w->sheet);
+}
+
+/* Where each figure of section IV goes (saksi.tally.counts), without the rules: 0 if a
+   number falls outside the layout. */
+static int
+place_votes(const Sheet *s, int party, Py_ssize_t choices, Py_ssize_t k, uint64_t *out)
+{
+    for (int i = 0; i < s->n; i++) {
+        if (s->number[i] > (uint64_t)choices) {
+            return 0;
+        }
+        Py_ssize_t n = (Py_ssize_t)s->number[i] - 1;
+        if (!party) {
+            out[FIGURES + n] = s->votes[i];
+            continue;
+        }
+        out[FIGURES + n] = s->total[i];
+        out[FIGURES + choices + n] = s->party_votes[i];
+        for (int j = 0; j < s->length[i]; j++) {
+            uint64_t number = s->c_number[s->first[i] + j];
+            if (number > (uint64_t)k) {
+                return 0;
+            }
+            out[FIGURES + 2 * choices + n * k + (Py_ssize_t)number - 1]
+                = s->c_votes[s->first[i] + j];
+        }
+    }
+    return 1;
+}
+
+static void
+put_figures(const Sheet *s, uint64_t *out)
+{
+    out[0] = 1;
+    out[1] = s->voters[0].J;
+    out[2] = s->voters[4].J;
+    out[3] = s->totals[0];
+    out[4] = s->totals[1];
+    out[5] = s->totals[2];
+}
+
+static PyObject *
+reason_of(const Sheet *s)
+{
+    if (s->reason_len < 0) {
+        return Py_NewRef(Py_None);
+    }
+    return PyUnicode_FromStringAndSize((const char *)s->reason, s->reason_len);
+}
+
 static PyObject *
 clean(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
 {
@@ -660,25 +758,6 @@ clean(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
         || schema_len < 0 || PyBytes_GET_SIZE(raw) > MAX_RAW) {
         Py_RETURN_NONE;
     }
-    const unsigned char *payload64;
-    Py_ssize_t payload64_len;
-    SigRef sigs[MAX_SIGNATURES];
-    int n_sigs;
-    int got = read_envelope((const unsigned char *)PyBytes_AS_STRING(raw),
-                            PyBytes_GET_SIZE(raw), sheet_type, &payload64, &payload64_len,
-                            sigs, &n_sigs);
-    if (got <= 0) {
-        return got < 0 ? NULL : Py_NewRef(Py_None);
-    }
-
-    Py_ssize_t type_len;
-    const char *type = PyUnicode_AsUTF8AndSize(sheet_type, &type_len);
-    if (type == NULL) {
-        return NULL;
-    }
-    if (type_len > HEAD_ROOM - 32) {
-        Py_RETURN_NONE;
-    }
     Work *w = take_work();
     if (w == NULL) {
         return NULL;
@@ -687,25 +766,15 @@ clean(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
     PyObject *counts = NULL;
     uint64_t *out = NULL;
     Sheet *s = &w->sheet;
-
-    /* The PAE, "DSSEv1 <len(type)> <type> <len(payload)> " + payload, in one buffer:
-       the payload decoded at HEAD_ROOM, its head written just before it. */
-    unsigned char *payload = w->message + HEAD_ROOM;
-    Py_ssize_t payload_len = b64_decode(payload64, payload64_len, payload);
-    if (payload_len < 0) {
-        goto none;
-    }
-    char head[HEAD_ROOM + 1];
-    int head_len = snprintf(head, sizeof head, "DSSEv1 %zd %s %zd ", type_len, type,
-                            payload_len);
-    if (head_len < 0 || head_len > HEAD_ROOM) {
-        goto none;
-    }
-    unsigned char *m = payload - head_len;
-    memcpy(m, head, (size_t)head_len);
-
-    Cur c = {payload, payload + payload_len};
-    if (!parse_sheet(&c, s)) {
+    const unsigned char *m;
+    Py_ssize_t m_len;
+    SigRef sigs[MAX_SIGNATURES];
+    int n_sigs;
+    int got = read_sheet(raw, sheet_type, w, &m, &m_len, sigs, &n_sigs);
+    if (got <= 0) {
+        if (got < 0) {
+            goto done;
+        }
         goto none;
     }
     tps = PyUnicode_FromStringAndSize((const char *)s->tps, 13);
@@ -735,12 +804,7 @@ clean(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
     if (!rows_hold(s, &b) || !votes_hold(s, &b, party, out)) {
         goto none;
     }
-    out[0] = 1;
-    out[1] = s->voters[0].J;
-    out[2] = s->voters[4].J;
-    out[3] = s->totals[0];
-    out[4] = s->totals[1];
-    out[5] = s->totals[2];
+    put_figures(s, out);
 
     keyids = PyTuple_New(n_sigs);
     if (keyids == NULL) {
@@ -762,20 +826,16 @@ clean(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
         }
         int usable = PyBytes_Check(key) && PyBytes_GET_SIZE(key) == 32;
         int verified = usable
-            && sodium_verify(sig, m, (unsigned long long)(payload + payload_len - m),
+            && sodium_verify(sig, m, (unsigned long long)m_len,
                              (const unsigned char *)PyBytes_AS_STRING(key)) == 0;
         Py_DECREF(key);
         if (!verified) {
             goto none;  /* unknown key or a bad signature: Python decides and says why */
         }
     }
-    if (s->reason_len >= 0) {
-        reason = PyUnicode_FromStringAndSize((const char *)s->reason, s->reason_len);
-        if (reason == NULL) {
-            goto done;
-        }
-    } else {
-        reason = Py_NewRef(Py_None);
+    reason = reason_of(s);
+    if (reason == NULL) {
+        goto done;
     }
     counts = counts_list(out, width);
     if (counts == NULL) {
@@ -792,6 +852,89 @@ done:
     Py_XDECREF(reason);
     Py_XDECREF(keyids);
     Py_XDECREF(counts);
+    PyMem_Free(out);
+    give_work(w);
+    return result;
+}
+
+static PyObject *
+counts(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "counts(raw, sheet_type, layout_of)");
+        return NULL;
+    }
+    PyObject *raw = args[0], *sheet_type = args[1], *layout_of = args[2];
+    if (!PyBytes_Check(raw) || !PyUnicode_Check(sheet_type) || schema_len < 0
+        || PyBytes_GET_SIZE(raw) > MAX_RAW) {
+        Py_RETURN_NONE;
+    }
+    Work *w = take_work();
+    if (w == NULL) {
+        return NULL;
+    }
+    PyObject *result = NULL, *layout = NULL, *tps = NULL, *reason = NULL, *list = NULL;
+    uint64_t *out = NULL;
+    Sheet *s = &w->sheet;
+    const unsigned char *m;
+    Py_ssize_t m_len;
+    SigRef sigs[MAX_SIGNATURES];
+    int n_sigs;
+    int got = read_sheet(raw, sheet_type, w, &m, &m_len, sigs, &n_sigs);
+    if (got <= 0) {
+        if (got < 0) {
+            goto done;
+        }
+        goto none;
+    }
+    tps = PyUnicode_FromStringAndSize((const char *)s->tps, 13);
+    if (tps == NULL) {
+        goto done;
+    }
+    PyObject *contest = contest_names[s->contest];
+    layout = PyObject_CallFunctionObjArgs(layout_of, tps, contest, NULL);
+    if (layout == NULL) {
+        goto done;
+    }
+    Py_ssize_t choices, k;
+    if (layout == Py_None || !PyArg_ParseTuple(layout, "nn", &choices, &k)) {
+        if (PyErr_Occurred()) {
+            goto done;
+        }
+        goto none;
+    }
+    if (choices < 0 || choices > 100000 || k < 0 || k > 100000) {
+        goto none;
+    }
+    int party = contest_lists[s->contest] == PARTIES;
+    Py_ssize_t width = FIGURES + choices * (party ? 2 + k : 1);
+    out = PyMem_Calloc((size_t)width, sizeof(uint64_t));
+    if (out == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (!place_votes(s, party, choices, k, out)) {
+        goto none;
+    }
+    put_figures(s, out);
+    reason = reason_of(s);
+    if (reason == NULL) {
+        goto done;
+    }
+    list = counts_list(out, width);
+    if (list == NULL) {
+        goto done;
+    }
+    result = Py_BuildValue("(OOKOO)", tps, contest, (unsigned long long)s->revision, reason,
+                           list);
+    goto done;
+none:
+    result = Py_NewRef(Py_None);
+done:
+    Py_XDECREF(layout);
+    Py_XDECREF(tps);
+    Py_XDECREF(reason);
+    Py_XDECREF(list);
     PyMem_Free(out);
     give_work(w);
     return result;
@@ -865,6 +1008,10 @@ static PyMethodDef methods[] = {
      "clean(raw, sheet_type, spec_of, key_of) -> (tps, contest, revision, reason, keyids, "
      "counts) | None\n\n"
      "A canonical, clean, verified sheet envelope's parts; None for anything else."},
+    {"counts", (PyCFunction)(void (*)(void))counts, METH_FASTCALL,
+     "counts(raw, sheet_type, layout_of) -> (tps, contest, revision, reason, counts) | None\n\n"
+     "A canonical sheet envelope's counts, without rules or signatures (the replay of "
+     "sheets accepted before); None for anything else."},
     {NULL, NULL, 0, NULL},
 };
 

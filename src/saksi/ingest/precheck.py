@@ -9,7 +9,7 @@ revision outrank the current one — is left to the sequencer, which re-checks
 it without re-verifying signatures.
 
 Nearly every sheet is canonical, clean and signed by known keys. Where the C
-accelerator is built, ``saksi.ingest._fast.clean`` recognises exactly that case
+accelerator is built (``saksi.ingest.accelerator``), ``_fast.clean`` recognises that case
 in one call (envelope, sheet, rules, counts and Ed25519 through the libsodium
 PyNaCl loaded) and returns what the Python path would put into the Item; for
 anything else it returns None and the Python path below decides and explains.
@@ -19,23 +19,19 @@ So the accelerator can only make the check faster, never change its outcome
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
-import importlib
-import os
 import time
 from collections.abc import Callable, Iterable
 
 from saksi.election.model import Ballot, Contest, Party
 from saksi.errors import InputError
+from saksi.ingest.accelerator import CLEAN
 from saksi.ingest.outcome import Item, Problem, Refusal
 from saksi.keys import envelope as env
 from saksi.keys.envelope import CONTROL_TYPES, TYPE_SHEET, EnvelopeError
 from saksi.sheets.canonical import encode
-from saksi.sheets.model import SCHEMA
 from saksi.sheets.rules import BallotLookup, dpt_cap, packed_numbers, parse_and_check
 from saksi.sheets.rules import Verdict as SheetVerdict
-from saksi.sheets.shape import list_of
 from saksi.tally.counts import Layout, ballot_layout, counts_of
 
 KeyLookup = Callable[[str], bytes | None]
@@ -56,34 +52,7 @@ def problem(code: str, message_id: str, message_en: str, field: str = "",
     return Problem(code, message_id, message_en, (field,), {field: value})
 
 
-_LISTS = ("tickets", "candidates", "parties")  # the accelerator's 0, 1, 2
-
-
-SpecOf = Callable[[str, str], "tuple[int, int, int, bytes, int, int] | None"]
-Clean = Callable[[bytes, str, SpecOf, KeyLookup],
-                 "tuple[str, str, int, str | None, tuple[str, ...], list[int]] | None"]
-
-
-def _accelerator() -> Clean | None:
-    """``_fast.clean`` wired to PyNaCl's libsodium, or None (not built, no
-    libsodium symbol, or ``SAKSI_PRECHECK_NO_ACCEL`` set: the Python path alone)."""
-    if os.environ.get("SAKSI_PRECHECK_NO_ACCEL"):
-        return None
-    try:
-        from saksi.ingest import _fast
-        sodium = importlib.import_module("nacl._sodium")  # the library PyNaCl loaded
-        address = ctypes.cast(ctypes.CDLL(sodium.__file__).crypto_sign_verify_detached,
-                              ctypes.c_void_p).value
-    except (ImportError, OSError, AttributeError):
-        return None
-    if not address:
-        return None
-    _fast.configure(tuple((c.value, _LISTS.index(list_of(c))) for c in Contest), SCHEMA)
-    _fast.use_sodium(address)
-    return _fast.clean
-
-
-FAST = _accelerator()
+FAST = CLEAN  # the accelerator, or None (tests compare with and without)
 _CLEAN = str(SheetVerdict.CLEAN)
 
 
