@@ -698,6 +698,25 @@ read_sheet(PyObject *raw, PyObject *sheet_type, Work *w, const unsigned char **m
     return parse_sheet(&c, &w->sheet);
 }
 
+/* read_sheet(), then ask(tps, contest) about the sheet: 1 with *tps and *reply set (new
+   references; the reply may be None), 0 (not the fast case) or -1 (a Python error). */
+static int
+read_and_ask(PyObject *raw, PyObject *sheet_type, PyObject *ask, Work *w,
+             const unsigned char **m, Py_ssize_t *m_len, SigRef *sigs, int *n_sigs,
+             PyObject **tps, PyObject **reply)
+{
+    int got = read_sheet(raw, sheet_type, w, m, m_len, sigs, n_sigs);
+    if (got <= 0) {
+        return got;
+    }
+    *tps = PyUnicode_FromStringAndSize((const char *)w->sheet.tps, 13);
+    if (*tps == NULL) {
+        return -1;
+    }
+    *reply = PyObject_CallFunctionObjArgs(ask, *tps, contest_names[w->sheet.contest], NULL);
+    return *reply == NULL ? -1 : 1;
+}
+
 /* Where each figure of section IV goes (saksi.tally.counts), without the rules: 0 if a
    number falls outside the layout. */
 static int
@@ -770,22 +789,15 @@ clean(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
     Py_ssize_t m_len;
     SigRef sigs[MAX_SIGNATURES];
     int n_sigs;
-    int got = read_sheet(raw, sheet_type, w, &m, &m_len, sigs, &n_sigs);
+    int got = read_and_ask(raw, sheet_type, spec_of, w, &m, &m_len, sigs, &n_sigs, &tps,
+                           &spec);
     if (got <= 0) {
         if (got < 0) {
             goto done;
         }
         goto none;
     }
-    tps = PyUnicode_FromStringAndSize((const char *)s->tps, 13);
-    if (tps == NULL) {
-        goto done;
-    }
     PyObject *contest = contest_names[s->contest];
-    spec = PyObject_CallFunctionObjArgs(spec_of, tps, contest, NULL);
-    if (spec == NULL) {
-        goto done;
-    }
     Spec b;
     got = spec == Py_None ? 0 : read_spec(spec, &b);
     if (got <= 0) {
@@ -880,22 +892,15 @@ counts(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
     Py_ssize_t m_len;
     SigRef sigs[MAX_SIGNATURES];
     int n_sigs;
-    int got = read_sheet(raw, sheet_type, w, &m, &m_len, sigs, &n_sigs);
+    int got = read_and_ask(raw, sheet_type, layout_of, w, &m, &m_len, sigs, &n_sigs, &tps,
+                           &layout);
     if (got <= 0) {
         if (got < 0) {
             goto done;
         }
         goto none;
     }
-    tps = PyUnicode_FromStringAndSize((const char *)s->tps, 13);
-    if (tps == NULL) {
-        goto done;
-    }
     PyObject *contest = contest_names[s->contest];
-    layout = PyObject_CallFunctionObjArgs(layout_of, tps, contest, NULL);
-    if (layout == NULL) {
-        goto done;
-    }
     Py_ssize_t choices, k;
     if (layout == Py_None || !PyArg_ParseTuple(layout, "nn", &choices, &k)) {
         if (PyErr_Occurred()) {
