@@ -95,7 +95,8 @@ def _ppwp_tps_in_log(directory: Path, size: int) -> set[str]:
     return found
 
 
-@pytest.mark.serve_args("--post-rate", "1", "--post-burst", "3")
+# A token every 10 s, so that a slow CI machine cannot refill one mid-test.
+@pytest.mark.serve_args("--post-rate", "0.1", "--post-burst", "3")
 def test_a_flooding_client_is_slowed_and_others_are_not(server: Server, kit: Kit) -> None:
     flooder = server.client()
     other = server.client(transport=httpx.HTTPTransport(local_address="127.0.0.2"))
