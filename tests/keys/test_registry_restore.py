@@ -88,7 +88,7 @@ def index_of(log: list[bytes]) -> Store:
         envelope = env.decode(raw)
         batch.documents.append(DocumentRow(
             index, hashlib.sha256(b"\x00" + raw).hexdigest(), envelope.payload_type, "clean",
-            b"[]", "2024-02-14T13:00:00.000000Z", raw, signer=envelope.signer))
+            b"[]", "2024-02-14T13:00:00.000000Z", signer=envelope.signer))
     batch.keys = [KeyRow(r.keyid, r.public_key, str(r.role), r.scope, r.valid_from,
                          registry.revoked_at(r.keyid)) for r in registry.records()]
     store.commit(batch)
@@ -97,7 +97,7 @@ def index_of(log: list[bytes]) -> Store:
 
 def restored(log: list[bytes], root: bytes | None = None) -> Registry:
     with index_of(log) as store:
-        return Registry.restore(root, store.trust_rows(len(log)))
+        return Registry.restore(root, store.trust_rows(len(log), log.__getitem__))
 
 
 # ------------------------------------------------------------ the questions
@@ -368,7 +368,7 @@ def test_a_pinned_root_is_kept() -> None:
 
 def rows(log: list[bytes]) -> TrustRows:
     with index_of(log) as store:
-        return store.trust_rows(len(log))
+        return store.trust_rows(len(log), log.__getitem__)
 
 
 def bogor_history() -> tuple[Writer, SigningKey]:
@@ -576,7 +576,7 @@ def test_the_sequencers_own_index_restores_exactly_at_every_position(
     pk_root = bytes(root.verify_key)
     with open_store(url) as store:
         for before in range(keys_init_end - 2, applied + 1):
-            index = store.trust_rows(before)
+            index = store.trust_rows(before, entries.__getitem__)
             positions = sorted({0, 1, *range(keys_init_end - 3, before + 2)})
             probe = Probe(signers, [bawaslu], [*tps, other_kecamatan], controls, positions)
             expected = answers(replayed(entries[:before], pk_root), probe)

@@ -20,7 +20,7 @@ def test_the_writer_never_checkpoints_and_the_thread_does(tmp_path: Path) -> Non
         assert checkpointer is not None
         checkpointer.interval = 0.05
         for i in range(0, 400, 50):
-            store.commit(Batch(i + 50, documents=[doc(j, entry=b"x" * 3000)
+            store.commit(Batch(i + 50, documents=[doc(j, reason="x" * 3000)
                                                   for j in range(i, i + 50)]))
         deadline = time.monotonic() + 10
         while checkpointer.checkpoints < 2 and time.monotonic() < deadline:

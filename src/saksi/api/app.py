@@ -46,6 +46,7 @@ from saksi.ingest.outcome import Item, Problem, Published, Receipt
 from saksi.ingest.precheck import KeyCache, Layouts, precheck
 from saksi.ingest.sequencer import etag_of
 from saksi.keys.ids import Role
+from saksi.ledger.entries import PublishedEntries, published_size, published_text
 from saksi.service.wire import Request as WireRequest
 from saksi.service.wire import Response as WireResponse
 from saksi.service.wire import decode_response, frame, read_frame
@@ -402,8 +403,8 @@ def build_app(config: ApiConfig) -> Starlette:
                              f"no document of TPS {code} at log index {index}",
                              field="index", value=index)
         log_dir = config.directory / "log"
-        checkpoint = (log_dir / "checkpoint").read_text(encoding="utf-8")
-        size = int(checkpoint.split("\n")[1])
+        checkpoint = published_text(log_dir)
+        size = published_size(checkpoint)
         hashes = TileReader.for_dir(log_dir).inclusion_proof(index, size)
         body = TlogProof(index, tuple(hashes), checkpoint).render().encode()
         return cached(request, body, etag_of(body), "public, max-age=2",
@@ -450,8 +451,10 @@ def build_app(config: ApiConfig) -> Starlette:
         if _etag_matches(request, etag):
             return Response(status_code=304, headers=headers)
         media = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
+        # Its own reader: a download walks the log in order, a bundle at a time.
+        entries = PublishedEntries(config.directory / "log")
         rows = stream_rows(state.election, state.store, contest, level, fmt,
-                           fetch=state.published_many)
+                           fetch=state.published_many, entry_of=entries.entry)
         return StreamingResponse(rows, media_type=media, headers=headers)
 
     async def openapi(request: Request) -> Response:

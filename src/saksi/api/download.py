@@ -2,7 +2,7 @@
 
 Region levels come from the region documents the sequencer renders (the same
 figures the API shows), fetched in chunks; the ``tps`` level lists every
-current sheet version from the database. CSV is long-form — one row per (unit,
+current sheet version the database indexes, read from the log. CSV is long-form — one row per (unit,
 choice) — so that contests with different choice lists share one layout.
 """
 
@@ -22,6 +22,9 @@ from saksi.keys import envelope as env
 from saksi.sheets.canonical import decode_canonical
 from saksi.store import Store
 
+# A log entry's exact bytes by its index (``saksi.ledger.entries``): the
+# database indexes sheets but does not keep them.
+EntryOf = Callable[[int], bytes]
 LEVELS = ("nasional", "provinsi", "kabkota", "kecamatan", "desa", "tps")
 CSV_HEADER = ("code", "name", "level", "as_of_index", "status", "sheets_expected",
               "sheets_in", "sheets_counted", "sheets_flagged", "dpt", "voters", "valid",
@@ -62,11 +65,12 @@ def _region_records(regions: Iterable[tuple[Region, Published | None]], level: s
                            for c in d["choices"]]}
 
 
-def _tps_records(store: Store, contest: Contest) -> Iterator[dict[str, Any]]:
+def _tps_records(store: Store, entry_of: EntryOf, contest: Contest
+                 ) -> Iterator[dict[str, Any]]:
     for row in store.iter_sheets(str(contest)):
         if row.superseded_by is not None:
             continue
-        sheet = decode_canonical(env.decode(row.entry).payload)
+        sheet = decode_canonical(env.decode(entry_of(row.index)).payload)
         v = sheet.votes
         entries = v.tickets or v.candidates
         choices = ([{"number": e.number, "name": "", "votes": e.votes} for e in entries]
@@ -80,11 +84,11 @@ def _tps_records(store: Store, contest: Contest) -> Iterator[dict[str, Any]]:
                "index": row.index, "revision": row.revision, "signer": row.signer}
 
 
-async def _batches(election: Election, store: Store, contest: Contest, level: str,
-                   fetch: Fetch) -> AsyncIterator[list[dict[str, Any]]]:
+async def _batches(election: Election, store: Store, contest: Contest, level: str, *,
+                   fetch: Fetch, entry_of: EntryOf) -> AsyncIterator[list[dict[str, Any]]]:
     if level == "tps":
         batch: list[dict[str, Any]] = []
-        for rec in _tps_records(store, contest):
+        for rec in _tps_records(store, entry_of, contest):
             batch.append(rec)
             if len(batch) >= CHUNK:
                 yield batch
@@ -99,9 +103,10 @@ async def _batches(election: Election, store: Store, contest: Contest, level: st
 
 
 async def stream_rows(election: Election, store: Store, contest: Contest, level: str,
-                      fmt: str, *, fetch: Fetch) -> AsyncIterator[bytes]:
-    """The download's bytes, in chunks (``fetch`` renders region documents)."""
-    batches = _batches(election, store, contest, level, fetch)
+                      fmt: str, *, fetch: Fetch, entry_of: EntryOf) -> AsyncIterator[bytes]:
+    """The download's bytes, in chunks (``fetch`` renders region documents;
+    ``entry_of`` reads a sheet's signed bytes from the log by its index)."""
+    batches = _batches(election, store, contest, level, fetch=fetch, entry_of=entry_of)
     if fmt == "json":
         yield b"["
         sep = b""

@@ -73,6 +73,7 @@ from saksi.keys.ids import Role, key_id
 from saksi.keys.payloads import AuthorityCertificate, Enrolment, Revocation, decode_payload
 from saksi.keys.registry import Registry, Verdict
 from saksi.ledger import Log
+from saksi.ledger.entries import PublishedEntries
 from saksi.sheets.canonical import decode as decode_sheet
 from saksi.sheets.canonical import decode_canonical
 from saksi.sheets.model import Sheet
@@ -194,6 +195,9 @@ class Sequencer:
         self._leaves = LeafFilter(store.count_documents() + LEAF_SLACK * len(shape.tps))
         self._leaves.update(store.leaf_hashes())
         self._documents = DocumentCache(DOCUMENT_CACHE_BYTES)
+        # A TPS page's signed sheets, from the log's bundles (not the log's own
+        # tile cache, which its writer's proofs use): its sheets mostly share one.
+        self._entries = PublishedEntries(log.log_dir)
         self._render_cache = RenderCache()
         # Batches begun and not yet finished, oldest first; what they accepted
         # (receipts by leaf hash; the newest version key of each slot with its
@@ -223,7 +227,7 @@ class Sequencer:
                 # The index holds every control entry below ``applied``:
                 # rebuild the registry from it (seconds at national scale)
                 # rather than replay ~830,000 enrolments from the log (minutes).
-                registry = Registry.restore(root, store.trust_rows(applied))
+                registry = Registry.restore(root, store.trust_rows(applied, log.entry))
             except StateError:
                 # The index does not fit the log's trust chain: the log decides.
                 registry = Registry(root)
@@ -231,7 +235,7 @@ class Sequencer:
                     if index < applied:
                         registry.observe(index, log.entry(index), verify=False)
             shape = shape_from_election(election)
-            tally = cls._restore_tally(store, shape, applied)
+            tally = cls._restore_tally(store, log, shape, applied)
             seq = cls(directory, election, log, store, registry=registry, shape=shape, tally=tally)
             seq._catch_up(applied)
             # Opening a national election takes a while: the next snapshot is
@@ -264,7 +268,7 @@ class Sequencer:
         self.close()
 
     @staticmethod
-    def _restore_tally(store: Store, shape: Shape, applied: int) -> Tally:
+    def _restore_tally(store: Store, log: Log, shape: Shape, applied: int) -> Tally:
         data = store.snapshot()
         tally = Tally(shape)
         if data is not None:
@@ -285,13 +289,21 @@ class Sequencer:
             return layout.choices, layout.candidates
 
         versions: list[SheetVersion] = []
-        for row in store.sheets_between(tally.as_of_index + 1, applied):
+        start = tally.as_of_index + 1
+        # The rows say which entries are sheets; the log, read a bundle at a
+        # time alongside, gives their bytes.
+        entries, at = log.entries(start, applied), start
+        for row in store.sheets_between(start, applied):
+            while at < row.index:
+                next(entries)
+                at += 1
+            raw, at = next(entries), at + 1
             codes = flag_codes(str(p["code"]) for p in msgspec.json.decode(row.flags))
             role = Role(row.role or Role.DEVICE)
             flagged = row.verdict == "flagged"
-            read = None if COUNTS is None else COUNTS(row.entry, TYPE_SHEET, layout_of)
+            read = None if COUNTS is None else COUNTS(raw, TYPE_SHEET, layout_of)
             if read is None:
-                sheet = decode_canonical(env.decode(row.entry).payload)
+                sheet = decode_canonical(env.decode(raw).payload)
                 versions.append(SheetVersion.of(
                     sheet, _counts(tally, sheet), index=row.index, leaf_hash=row.leaf_hash,
                     signer=row.signer or "", role=role, flagged=flagged, flags=codes,
@@ -310,10 +322,8 @@ class Sequencer:
         index = applied
         while index < self.log.size:
             end = min(self.log.size, index + CATCH_UP_CHUNK)
-            accepted: list[_Accepted] = []
-            for i in range(index, end):
-                raw = self.log.entry(i)
-                accepted.append(self._replayed(i, raw))
+            accepted = [self._replayed(i, raw)
+                        for i, raw in enumerate(self.log.entries(index, end), start=index)]
             self._commit(accepted, end)
             index = end
 
@@ -495,13 +505,13 @@ class Sequencer:
             flags = _flags_encoder.encode(list(r.flags))
             if a.sheet is None:
                 batch.documents.append(DocumentRow(
-                    a.index, a.leaf, r.payload_type, r.verdict, flags, received, a.raw,
+                    a.index, a.leaf, r.payload_type, r.verdict, flags, received,
                     signer=a.signer))
                 self._key_changes(a, batch)
                 continue
             role = a.role or Role.DEVICE
             batch.documents.append(DocumentRow(
-                a.index, a.leaf, TYPE_SHEET, r.verdict, flags, received, a.raw,
+                a.index, a.leaf, TYPE_SHEET, r.verdict, flags, received,
                 tps=a.sheet.tps, contest=str(a.sheet.contest), revision=a.sheet.revision,
                 rank=rank_of(role), signer=a.signer, role=str(role),
                 reason=a.sheet.reason))
@@ -564,12 +574,14 @@ class Sequencer:
             if doc is None and self._exists(*name):
                 kind, key = name
                 stored = self.store.documents_of_tps(key) if kind == "tps" else []
-                # The tally keeps only counts: a TPS page shows the signed sheets.
-                sheets = {r.index: decode_canonical(env.decode(r.entry).payload)
+                # The tally keeps only counts: a TPS page shows the signed
+                # sheets, whose bytes are in the log.
+                raws = {r.index: self._entries.entry(r.index) for r in stored}
+                sheets = {r.index: decode_canonical(env.decode(raws[r.index]).payload)
                           for r in stored if r.payload_type == TYPE_SHEET}
                 body = render_encode(render(self.tally, kind, key, self._render_cache, sheets))
                 if kind == "tps":
-                    body = self._tps_body(key, body, stored)
+                    body = self._tps_body(key, body, stored, raws)
                 doc = Published(kind, key, etag_of(body), self.tally.as_of_index, body)
                 self._documents.put(name, doc)
             out.append(doc)
@@ -595,7 +607,8 @@ class Sequencer:
             return False
         return False
 
-    def _tps_body(self, code: str, tally_doc: bytes, stored: Sequence[DocumentRow]) -> bytes:
+    def _tps_body(self, code: str, tally_doc: bytes, stored: Sequence[DocumentRow],
+                  raws: dict[int, bytes]) -> bytes:
         """The tally's TPS document plus every signed document of the TPS: the
         exact envelope (signatures included), its receipt fields and time."""
         rows = {r.index: r for r in stored}
@@ -604,7 +617,7 @@ class Sequencer:
             "revision": r.revision, "rank": r.rank, "signer": r.signer, "role": r.role,
             "reason": r.reason, "verdict": r.verdict, "flags": msgspec.Raw(r.flags),
             "received_at": r.received_at, "superseded_by": r.superseded_by,
-            "envelope": msgspec.Raw(r.entry),
+            "envelope": msgspec.Raw(raws[r.index]),
         } for _, r in sorted(rows.items())]
         superseded = {h.index: h.superseded_by
                       for contest in self.shape.tps_shape(code).contests

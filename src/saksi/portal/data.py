@@ -139,9 +139,6 @@ class PortalData:
     def key(self, keyid: str) -> KeyRow | None:
         return self.store.key(keyid)
 
-    def tps_documents(self, code: str) -> list[DocumentRow]:
-        return self.store.documents_of_tps(code)
-
     def flagged(self, contest: str | None, limit: int, offset: int) -> list[DocumentRow]:
         """Current flagged sheet versions, in log order."""
         return self.store.flagged(contest, limit, offset)

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
-
 from saksi.errors import SaksiError
 from saksi.portal.cartogram import cartogram
 from saksi.portal.data import CheckpointView, PortalData
@@ -389,11 +387,7 @@ def _candidate_names(data: PortalData, dapil: str | None) -> dict[tuple[int | No
         return {}
 
 
-def _flags_of(row_flags: bytes, codes: list[str], lang: Lang) -> str:
-    try:
-        problems = msgspec.json.decode(row_flags) if row_flags else []
-    except msgspec.DecodeError:
-        problems = []
+def _flags_of(problems: list[Any], codes: list[str], lang: Lang) -> str:
     items = []
     for p in problems:
         if isinstance(p, dict):
@@ -409,7 +403,9 @@ def _flags_of(row_flags: bytes, codes: list[str], lang: Lang) -> str:
 def tps_body(data: PortalData, doc: dict[str, Any], lang: Lang) -> str:
     tps = doc["tps"]
     code = tps["code"]
-    rows = {r.index: r for r in data.tps_documents(code)}
+    # The signed documents as the TPS document lists them (receipt fields and
+    # exact envelope): the page reads nothing the API does not publish.
+    signed = {int(d["index"]): d for d in doc.get("documents", [])}
     parts = [breadcrumbs(data, code, f"{tps['name']} · {code}", "ppwp", lang),
              f"<h1>{e(tps['name'])} <small>{e(code)}</small></h1>",
              f'<p>{e(t("dpt", lang))}: <strong>{e(fmt_int(int(doc["dpt"]), lang))}</strong>. '
@@ -431,11 +427,12 @@ def tps_body(data: PortalData, doc: dict[str, Any], lang: Lang) -> str:
             sec.append(f'<p>{e(t("not_in_yet", lang))}</p></section>')
             parts.append("".join(sec))
             continue
-        row = rows.get(int(cur["index"]))
+        row = signed.get(int(cur["index"]))
         key = data.key(cur["signer"])
         sec.append(f'<h3>{e(t("flags", lang))}</h3>')
         if cur["flags"]:
-            sec.append(_flags_of(row.flags if row else b"", list(cur["flags"]), lang))
+            problems = (row.get("flags") or []) if row else []
+            sec.append(_flags_of(problems, list(cur["flags"]), lang))
         else:
             sec.append(f'<p class="ok"><span aria-hidden="true">✓</span> '
                        f'{e(t("no_flags", lang))}</p>')
@@ -445,9 +442,8 @@ def tps_body(data: PortalData, doc: dict[str, Any], lang: Lang) -> str:
         cosigners = ""
         if row is not None:
             try:
-                env = msgspec.json.decode(row.entry)
-                extra = [s["keyid"] for s in env.get("signatures", [])[1:]]
-            except (msgspec.DecodeError, AttributeError, KeyError, TypeError):
+                extra = [s["keyid"] for s in row["envelope"].get("signatures", [])[1:]]
+            except (AttributeError, KeyError, TypeError):
                 extra = []
             if extra:
                 cosigners = (f'<div><dt>{e(t("cosigners", lang))}</dt><dd><ul>' + "".join(
@@ -480,13 +476,13 @@ def tps_body(data: PortalData, doc: dict[str, Any], lang: Lang) -> str:
             f'<button type="button" class="btn" hidden>{e(t("verify", lang))}</button>'
             f'<p class="note">{e(t("verify_note", lang))}</p>'
             f'<ol class="steps" aria-live="polite"></ol></div>')
-        sec.append(history_table(c["history"], rows, lang))
+        sec.append(history_table(c["history"], lang))
         sec.append("</section>")
         parts.append("".join(sec))
     return "".join(parts)
 
 
-def history_table(history: list[dict[str, Any]], rows: dict[int, Any], lang: Lang) -> str:
+def history_table(history: list[dict[str, Any]], lang: Lang) -> str:
     head = [(t("revision", lang), "num"), (t("log_index", lang), "num"), (t("time", lang), "text"),
             (t("role", lang), "text"), (t("reason", lang), "text"), (t("flags", lang), "text"),
             (t("status", lang), "text")]

@@ -6,14 +6,17 @@ transaction begun) live in :class:`_Dialect`. Exactly one process writes (the
 sequencer) and it writes each batch in one transaction (:meth:`Store.commit`);
 HTTP workers only read (keys, a TPS's documents, flagged lists, downloads).
 Published documents are not stored: the sequencer renders them on demand
-from its live tally (``saksi.ingest.sequencer``).
+from its live tally (``saksi.ingest.sequencer``). Nor are the signed bytes:
+the log holds them (``saksi.ledger.entries`` reads one by its index), and a
+second copy here doubled a national night's disk (4.1 million entries of
+about 4.2 KB) and its writes.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
@@ -25,7 +28,9 @@ from saksi.keys.envelope import TYPE_AUTHORITY, TYPE_ENROLMENT, TYPE_MANIFEST, T
 from saksi.keys.ids import Role
 from saksi.store.checkpoint import Checkpointer
 
-SCHEMA_VERSION = 1
+# 2: the documents table no longer holds the entry's bytes (``migrate`` drops
+# the column from a version-1 database; nothing else changed).
+SCHEMA_VERSION = 2
 _IN_CHUNK = 500  # values per IN (…) list: under SQLite's default parameter limit
 
 
@@ -39,7 +44,6 @@ class DocumentRow:
     verdict: str  # clean | flagged
     flags: bytes  # JSON array of problems, as given in the receipt
     received_at: str  # ISO 8601 UTC, when the sequencer appended it
-    entry: bytes  # the exact signed bytes (the log entry)
     tps: str | None = None
     contest: str | None = None
     revision: int | None = None
@@ -94,7 +98,7 @@ class _Conn(Protocol):
 
 
 _DOC_COLUMNS = (
-    "idx, leaf_hash, payload_type, verdict, flags, received_at, entry, tps, contest, "
+    "idx, leaf_hash, payload_type, verdict, flags, received_at, tps, contest, "
     "revision, rank, signer, role, reason, superseded_by"
 )
 
@@ -106,7 +110,6 @@ CREATE TABLE IF NOT EXISTS documents (
     verdict TEXT NOT NULL,
     flags TEXT NOT NULL,
     received_at TEXT NOT NULL,
-    entry {blob} NOT NULL,
     tps TEXT,
     contest TEXT,
     revision BIGINT,
@@ -182,7 +185,8 @@ class Store:
         self.close()
 
     def migrate(self) -> None:
-        """Create the tables if missing; refuse a database of another schema."""
+        """Create the tables if missing, bring a version-1 database to this
+        schema, refuse one of any other."""
         with self._transaction() as cur:
             for stmt in _SCHEMA.format(blob=self._dialect.blob).split(";"):
                 if stmt.strip():
@@ -192,6 +196,11 @@ class Store:
             if row is None:
                 cur.execute(self._q("INSERT INTO state (name, num) VALUES (?, ?)"),
                             ("schema", SCHEMA_VERSION))
+            elif int(row[0]) == 1:
+                # The bytes are in the log: a version-1 copy is dropped, not read.
+                cur.execute("ALTER TABLE documents DROP COLUMN entry")
+                cur.execute(self._q("UPDATE state SET num = ? WHERE name = ?"),
+                            (SCHEMA_VERSION, "schema"))
             elif int(row[0]) != SCHEMA_VERSION:
                 raise StateError(
                     f"skema basis data versi {row[0]}, diharapkan {SCHEMA_VERSION}",
@@ -253,9 +262,10 @@ class Store:
             "AND superseded_by IS NULL AND verdict = 'flagged' AND (? = '' OR contest = ?) "
             "ORDER BY idx LIMIT ? OFFSET ?", (contest or "", contest or "", limit, offset))]
 
-    def trust_rows(self, before: int) -> TrustRows:
+    def trust_rows(self, before: int, entry: Callable[[int], bytes]) -> TrustRows:
         """What the index holds of the trust chain below log index ``before``
-        (at most the applied size), each list in log order.
+        (at most the applied size), each list in log order; ``entry`` reads a
+        control document's bytes from the log (a few hundred of them).
 
         No snapshot needed across the statements: below the applied size the
         columns read here never change (documents and keys are only inserted;
@@ -273,7 +283,7 @@ class Store:
             "AND d.payload_type = ?) END "
             "FROM keys k WHERE k.role = ? AND k.valid_from < ?")
         control_sql = self._q(
-            "SELECT idx, entry FROM documents WHERE payload_type IN (?, ?, ?) AND idx < ? "
+            "SELECT idx FROM documents WHERE payload_type IN (?, ?, ?) AND idx < ? "
             "ORDER BY idx")
         enrolments_sql = self._q(
             "SELECT COUNT(*), COALESCE(SUM(idx), 0) FROM documents "
@@ -284,7 +294,7 @@ class Store:
             devices: list[tuple[int, str, bytes, str, str | None]] = self._conn.execute(
                 device_sql, (str(Role.KABKOTA), TYPE_ENROLMENT, str(Role.DEVICE), before),
             ).fetchall()
-            control = [(int(i), bytes(e)) for i, e in self._conn.execute(
+            control = [int(i) for (i,) in self._conn.execute(
                 control_sql, (TYPE_MANIFEST, TYPE_AUTHORITY, TYPE_REVOCATION, before))]
             count, index_sum = self._conn.execute(
                 enrolments_sql, (TYPE_ENROLMENT, before)).fetchone()
@@ -292,7 +302,8 @@ class Store:
         # this sort only confirms, where SQLite would sort them all again in a
         # temporary B-tree.
         devices.sort(key=itemgetter(0))
-        return TrustRows(before, control, devices, int(count), int(index_sum))
+        return TrustRows(before, [(i, entry(i)) for i in control], devices, int(count),
+                         int(index_sum))
 
     def control_indices(self, types: Sequence[str]) -> list[int]:
         marks = ", ".join("?" for _ in types)
@@ -351,10 +362,10 @@ class Store:
             # executemany: one prepared statement per kind of row (the batch is
             # one transaction either way).
             ins = self._q(f"INSERT INTO documents ({_DOC_COLUMNS}) VALUES "  # noqa: S608 (constant column list)
-                          "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                          "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                           "ON CONFLICT (idx) DO NOTHING")
             _many(cur, ins, [(d.index, d.leaf_hash, d.payload_type, d.verdict,
-                              d.flags.decode(), d.received_at, d.entry, d.tps, d.contest,
+                              d.flags.decode(), d.received_at, d.tps, d.contest,
                               d.revision, d.rank, d.signer, d.role, d.reason,
                               d.superseded_by) for d in batch.documents])
             upd = self._q("UPDATE documents SET superseded_by = ? WHERE idx = ?")
@@ -426,10 +437,10 @@ def _opt_str(v: Any) -> str | None:
 
 
 def _doc_row(r: tuple[Any, ...]) -> DocumentRow:
-    (idx, leaf, ptype, verdict, flags, received, entry, tps, contest, revision, rank,
+    (idx, leaf, ptype, verdict, flags, received, tps, contest, revision, rank,
      signer, role, reason, superseded) = r
     return DocumentRow(int(idx), str(leaf), str(ptype), str(verdict), str(flags).encode(),
-                       str(received), bytes(entry), _opt_str(tps), _opt_str(contest),
+                       str(received), _opt_str(tps), _opt_str(contest),
                        _opt_int(revision), _opt_int(rank), _opt_str(signer), _opt_str(role),
                        _opt_str(reason), _opt_int(superseded))
 
