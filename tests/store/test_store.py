@@ -48,7 +48,7 @@ def test_a_batch_is_committed_as_a_whole(store: Store) -> None:
     assert store.applied_size() == 3
     assert store.snapshot() == b"snap"
     assert store.key("k1") == KeyRow("k1", b"\x01" * 32, "device", "3273011001001", 0)
-    rows = store.documents_of_tps("3273011001001")
+    rows = store.documents_at([2, 1])
     assert [(r.index, r.superseded_by) for r in rows] == [(1, 2), (2, None)]
     assert list(store.current_versions()) == [("3273011001001", "ppwp", 0, 2, 2)]
 
@@ -102,11 +102,25 @@ def columns(store: Store) -> set[str]:
     return {d[0] for d in cur.description}
 
 
+def indexes(store: Store) -> set[str]:
+    sql = ("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'documents'"
+           if store.backend == "sqlite" else
+           "SELECT indexname FROM pg_indexes WHERE tablename = 'documents'")
+    return {str(r[0]) for r in store._rows(sql)}
+
+
 def test_the_database_keeps_no_copy_of_the_signed_bytes(store: Store) -> None:
     # The log's bundles hold them (saksi.ledger.entries): a national night's
     # 4.1 million entries of ~4.2 KB are not written twice.
     assert "entry" not in columns(store)
     assert "leaf_hash" in columns(store)
+
+
+def test_no_index_by_tps_only_by_index_leaf_and_type(store: Store) -> None:
+    # A TPS's documents are found through the tally's history (documents_at):
+    # an index by TPS cost every commit a page per sheet.
+    assert "documents_tps" not in indexes(store)
+    assert "documents_type" in indexes(store)
 
 
 def test_a_version_1_database_is_brought_to_version_2_keeping_its_rows(
@@ -116,10 +130,12 @@ def test_a_version_1_database_is_brought_to_version_2_keeping_its_rows(
     # What version 1 was: the same table with the entry's bytes in it.
     blob = "BLOB" if store.backend == "sqlite" else "BYTEA"
     store._conn.execute(f"ALTER TABLE documents ADD COLUMN entry {blob} NOT NULL DEFAULT ''")
+    store._conn.execute("CREATE INDEX documents_tps ON documents (tps, contest, idx)")
     store._conn.execute(store._q("UPDATE state SET num = ? WHERE name = ?"), (1, "schema"))
     store.close()
     with open_store(store_url) as again:
         assert "entry" not in columns(again)
+        assert "documents_tps" not in indexes(again)
         assert [again.document(r.index) for r in rows] == rows
         assert again.applied_size() == 2
         assert again._rows("SELECT num FROM state WHERE name = ?", ("schema",)) == [(2,)]
@@ -136,7 +152,7 @@ def test_another_schema_version_is_refused(store_url: str, store: Store) -> None
 def test_sql_is_parameterised(store: Store) -> None:
     hostile = "x'); DROP TABLE documents; --"
     store.commit(Batch(1, documents=[doc(0, tps=hostile, reason=hostile)]))
-    assert store.documents_of_tps(hostile)[0].reason == hostile
+    assert store.documents_at([0])[0].reason == hostile
     assert store.count_documents() == 1
 
 
@@ -166,10 +182,13 @@ def test_lookups_by_many_leaves_span_chunks(store: Store) -> None:
     asked = [r.leaf_hash for r in rows] + [rows[0].leaf_hash, "ff" * 32]
     found = store.by_leaf(asked)
     assert found == {r.leaf_hash: r for r in rows}
-    assert store.documents_of_tps("3273011001999") == []
-    for code in tps_codes:
-        mine = store.documents_of_tps(code)
-        assert [r.index for r in mine] == [r.index for r in rows if r.tps == code]
+    assert store.documents_at([0, 5000]) == []
+    # By index, likewise across chunks, in log order, each once.
+    wanted = [1200, *range(1, 1201, 2), 3, 99999]
+    assert store.documents_at(wanted) == [r for r in rows if r.index % 2 or r.index == 1200]
+    for code in tps_codes[:3]:
+        mine = store.documents_at([r.index for r in rows if r.tps == code])
+        assert {r.tps for r in mine} == {code} and len(mine) == 40
 
 
 def test_flagged_lists_current_flagged_sheets_in_log_order(store: Store) -> None:

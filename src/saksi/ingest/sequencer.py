@@ -573,7 +573,7 @@ class Sequencer:
             doc = self._documents.get(name)
             if doc is None and self._exists(*name):
                 kind, key = name
-                stored = self.store.documents_of_tps(key) if kind == "tps" else []
+                stored = self._tps_documents(key) if kind == "tps" else []
                 # The tally keeps only counts: a TPS page shows the signed
                 # sheets, whose bytes are in the log.
                 raws = {r.index: self._entries.entry(r.index) for r in stored}
@@ -606,6 +606,13 @@ class Sequencer:
         except (ValueError, SaksiError):
             return False
         return False
+
+    def _tps_documents(self, code: str) -> list[DocumentRow]:
+        """Every sheet version of a TPS the log holds, as indexed: the tally's
+        history names them (stale ones too), the store reads them by index."""
+        return self.store.documents_at([
+            h.index for contest in self.shape.tps_shape(code).contests
+            for h in self.tally.history(code, contest)])
 
     def _tps_body(self, code: str, tally_doc: bytes, stored: Sequence[DocumentRow],
                   raws: dict[int, bytes]) -> bytes:
