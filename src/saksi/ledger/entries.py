@@ -22,9 +22,6 @@ from saksi.ledger.note import NoteError
 from saksi.ledger.tiles import TILE_WIDTH, TileReader, decode_bundle, tile_width
 
 CHECKPOINT_FILE = "checkpoint"
-# Entry bundles held: a TPS's sheets mostly share one (sent together), and a
-# bundle of 256 sheets is about 1 MB.
-CACHED_BUNDLES = 4
 
 
 def published_text(log_dir: Path) -> str:
@@ -48,9 +45,11 @@ class PublishedEntries:
     The last bundle read stays decoded: a TPS's sheets mostly share one, and
     a download reads a contest's sheets in log order, each bundle once."""
 
-    def __init__(self, log_dir: Path, cache_bundles: int = CACHED_BUNDLES) -> None:
+    def __init__(self, log_dir: Path) -> None:
         self._log_dir = Path(log_dir)
-        self._reader = TileReader.for_dir(self._log_dir, cache_bundles)
+        # The last bundle is kept decoded (below): the reader need not also
+        # keep its bytes (about 1 MB for 256 sheets).
+        self._reader = TileReader.for_dir(self._log_dir, cache_tiles=1)
         self._size = 0  # a published size seen: the log only grows
         self._bundle: tuple[int, list[bytes]] = (-1, [])
         self._lock = threading.Lock()

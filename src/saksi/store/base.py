@@ -31,9 +31,10 @@ from saksi.store.checkpoint import Checkpointer
 # 2: the documents table no longer holds the entry's bytes, nor an index by
 # TPS (the tally's history names a TPS's documents: ``documents_at`` reads
 # them by index). With the index, every commit dirtied about one page of it
-# per sheet, TPS codes arriving in no order: at national scale 24 us a sheet
-# of the sequencer's CPU, for a lookup the tally answers. ``migrate`` drops
-# both from a version-1 database; nothing else changed.
+# per sheet, TPS codes arriving in no order (one A/B run at national scale:
+# about 24 us a sheet of the sequencer's CPU), for a lookup the tally
+# answers. ``migrate`` drops both from a version-1 database; nothing else
+# changed.
 SCHEMA_VERSION = 2
 _IN_CHUNK = 500  # values per IN (…) list: under SQLite's default parameter limit
 
