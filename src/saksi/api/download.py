@@ -2,8 +2,9 @@
 
 Region levels come from the region documents the sequencer renders (the same
 figures the API shows), fetched in chunks; the ``tps`` level lists every
-current sheet version the database indexes, read from the log. CSV is long-form — one row per (unit,
-choice) — so that contests with different choice lists share one layout.
+current sheet version the database indexes, its bytes read from the log. CSV
+is long-form — one row per (unit, choice) — so that contests with different
+choice lists share one layout.
 """
 
 from __future__ import annotations
