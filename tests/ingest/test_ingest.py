@@ -140,6 +140,32 @@ def test_the_same_bytes_again_get_the_same_receipt_and_change_nothing(
     assert isinstance(later, Receipt) and later.duplicate and later.index == first.index
 
 
+def test_a_superseded_version_and_a_control_document_resent_get_their_receipts(
+    election_dir: Path,
+) -> None:
+    # A resent sheet is found in its slot's history, not by an index of leaf
+    # hashes (schema 3): an older, superseded version too. Control documents
+    # keep their index.
+    tps = _tps_codes(election_dir)[0]
+    sheet = _sheet(election_dir, tps)
+    older = _signed(election_dir, sheet)
+    newer = _signed(election_dir, msgspec.structs.replace(sheet, revision=2))
+    with Ingestor.open(election_dir) as ingestor:
+        first, second = ingestor.submit(older), ingestor.submit(newer)
+        manifest = ingestor.log.entry(0)
+        size = ingestor.log.size
+        resent = ingestor.submit_many([older, manifest, newer])
+    assert isinstance(first, Receipt) and isinstance(second, Receipt)
+    with Ingestor.open(election_dir) as reopened:  # from the restored tally too
+        again = reopened.submit_many([older, manifest, newer])
+    for outcomes in (resent, again):
+        assert all(isinstance(o, Receipt) and o.duplicate for o in outcomes)
+        assert [(o.index, o.leaf_hash) for o in outcomes] == [  # type: ignore[union-attr]
+            (first.index, first.leaf_hash), (0, leaf_hash(manifest).hex()),
+            (second.index, second.leaf_hash)]
+    assert _log_size(election_dir) == size
+
+
 def test_a_batch_is_sequenced_in_order(election_dir: Path) -> None:
     tps = _tps_codes(election_dir)[0]
     with Election.open(election_dir) as election:

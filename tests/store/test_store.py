@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+from pathlib import Path
 
 import msgspec
 import pytest
@@ -78,21 +79,28 @@ def test_a_background_snapshot_never_replaces_a_newer_one(store: Store) -> None:
     assert store.applied_size() == 9 and store.snapshot() == b"at eight"
 
 
-def test_revocation_and_lookup_by_leaf(store: Store) -> None:
-    store.commit(Batch(1, documents=[doc(0)],
+ENROLMENT = "application/vnd.saksi.enrolment.v1+json"
+
+
+def control(index: int, **kw: object) -> DocumentRow:
+    return doc(index, None, payload_type=ENROLMENT, **kw)
+
+
+def test_revocation_and_lookup_of_control_documents_by_leaf(store: Store) -> None:
+    store.commit(Batch(2, documents=[control(0), doc(1)],
                        keys=[KeyRow("k", b"\x02" * 32, "device", "3273011001001", 0)]))
-    store.commit(Batch(2, revocations=[("k", 1)]))
+    store.commit(Batch(3, revocations=[("k", 1)]))
     key = store.key("k")
     assert key is not None and key.revoked_at == 1
-    found = store.by_leaf([f"{0:064x}", "ff" * 32])
-    assert list(found) == [f"{0:064x}"]
-    assert found[f"{0:064x}"] == doc(0)
+    found = store.control_by_leaf([f"{0:064x}", f"{1:064x}", "ff" * 32])
+    # Sheets are not looked up by leaf hash: their slot's history names them.
+    assert found == {f"{0:064x}": control(0)}
 
 
 def test_a_failed_batch_leaves_nothing_behind(store: Store) -> None:
-    store.commit(Batch(1, documents=[doc(0)]))
+    store.commit(Batch(1, documents=[control(0)]))
     with pytest.raises(Exception):  # noqa: B017 - the back end's own integrity error
-        store.commit(Batch(5, documents=[doc(1), doc(2, leaf_hash=f"{1:064x}")]))
+        store.commit(Batch(5, documents=[doc(1), control(2, leaf_hash=f"{0:064x}")]))
     assert store.applied_size() == 1
     assert store.count_documents() == 1
 
@@ -116,31 +124,58 @@ def test_the_database_keeps_no_copy_of_the_signed_bytes(store: Store) -> None:
     assert "leaf_hash" in columns(store)
 
 
-def test_no_index_by_tps_only_by_index_leaf_and_type(store: Store) -> None:
-    # A TPS's documents are found through the tally's history (documents_at):
-    # an index by TPS cost every commit a page per sheet.
+def test_no_index_by_tps_nor_of_sheets_by_leaf(store: Store) -> None:
+    # A TPS's documents, and a resent sheet, are found through the tally's
+    # history (documents_at): an index by TPS or by a sheet's leaf hash cost
+    # every commit a page per sheet, keys arriving in no order.
     assert "documents_tps" not in indexes(store)
-    assert "documents_type" in indexes(store)
+    assert {"documents_type", "documents_control_leaf"} <= indexes(store)
+    # Two sheets with one leaf hash are the sequencer's to refuse (version
+    # precedence); two control documents with one are the database's too.
+    store.commit(Batch(2, documents=[doc(0), doc(1, leaf_hash=f"{0:064x}")]))
+    assert store.count_documents() == 2
 
 
-def test_a_version_1_database_is_brought_to_version_2_keeping_its_rows(
-        store_url: str, store: Store) -> None:
-    rows = [doc(0), doc(1, "3273011001002", verdict="flagged")]
-    store.commit(Batch(2, documents=rows))
-    # What version 1 was: the same table with the entry's bytes in it.
-    blob = "BLOB" if store.backend == "sqlite" else "BYTEA"
-    store._conn.execute(f"ALTER TABLE documents ADD COLUMN entry {blob} NOT NULL DEFAULT ''")
-    store._conn.execute("CREATE INDEX documents_tps ON documents (tps, contest, idx)")
-    store._conn.execute(store._q("UPDATE state SET num = ? WHERE name = ?"), (1, "schema"))
+V2_DOCUMENTS = """CREATE TABLE documents (
+    idx BIGINT PRIMARY KEY, leaf_hash TEXT NOT NULL UNIQUE, payload_type TEXT NOT NULL,
+    verdict TEXT NOT NULL, flags TEXT NOT NULL, received_at TEXT NOT NULL, tps TEXT,
+    contest TEXT, revision BIGINT, rank INTEGER, signer TEXT, role TEXT, reason TEXT,
+    superseded_by BIGINT)"""
+
+
+def _downgrade(store: Store, version: int) -> None:
+    """Put back the documents table as schema ``version`` had it, rows kept."""
+    rows = store.documents_at(range(store.count_documents()))
+    conn = store._conn
+    conn.execute("DROP TABLE documents")
+    conn.execute(V2_DOCUMENTS)
+    conn.execute("CREATE INDEX documents_type ON documents (payload_type, idx)")
+    if version == 1:
+        blob = "BLOB" if store.backend == "sqlite" else "BYTEA"
+        conn.execute(f"ALTER TABLE documents ADD COLUMN entry {blob} NOT NULL DEFAULT ''")
+        conn.execute("CREATE INDEX documents_tps ON documents (tps, contest, idx)")
+    store.commit(Batch(store.applied_size(), documents=rows))
+    conn.execute(store._q("UPDATE state SET num = ? WHERE name = ?"), (version, "schema"))
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_an_older_database_is_brought_to_this_schema_keeping_its_rows(
+        store_url: str, store: Store, version: int) -> None:
+    rows = [control(0), doc(1), doc(2, "3273011001002", verdict="flagged")]
+    store.commit(Batch(3, documents=rows))
+    _downgrade(store, version)
+    assert "documents_control_leaf" not in indexes(store)
     store.close()
     with open_store(store_url) as again:
         assert "entry" not in columns(again)
         assert "documents_tps" not in indexes(again)
-        assert [again.document(r.index) for r in rows] == rows
-        assert again.applied_size() == 2
-        assert again._rows("SELECT num FROM state WHERE name = ?", ("schema",)) == [(2,)]
+        assert {"documents_type", "documents_control_leaf"} <= indexes(again)
+        assert again.documents_at([0, 1, 2]) == rows
+        assert again.control_by_leaf([r.leaf_hash for r in rows]) == {rows[0].leaf_hash: rows[0]}
+        assert again.applied_size() == 3
+        assert again._rows("SELECT num FROM state WHERE name = ?", ("schema",)) == [(3,)]
     with open_store(store_url) as third:  # and stays there
-        assert third.count_documents() == 2
+        assert third.count_documents() == 3
 
 
 def test_another_schema_version_is_refused(store_url: str, store: Store) -> None:
@@ -180,8 +215,11 @@ def test_lookups_by_many_leaves_span_chunks(store: Store) -> None:
     rows = [doc(i, tps_codes[i % 30]) for i in range(1, 1201)]
     store.commit(Batch(1201, documents=rows))
     asked = [r.leaf_hash for r in rows] + [rows[0].leaf_hash, "ff" * 32]
-    found = store.by_leaf(asked)
-    assert found == {r.leaf_hash: r for r in rows}
+    assert store.control_by_leaf(asked) == {}  # sheets all
+    controls = [control(i) for i in range(1201, 2402)]
+    store.commit(Batch(2402, documents=controls))
+    found = store.control_by_leaf([c.leaf_hash for c in controls] + asked)
+    assert found == {c.leaf_hash: c for c in controls}
     assert store.documents_at([0, 5000]) == []
     # By index, likewise across chunks, in log order, each once.
     wanted = [1200, *range(1, 1201, 2), 3, 99999]
@@ -204,3 +242,15 @@ def test_flagged_lists_current_flagged_sheets_in_log_order(store: Store) -> None
     assert [r.index for r in store.flagged(None, 10)] == [1, 4]
     assert [r.index for r in store.flagged("dpd", 10)] == [4]
     assert [r.index for r in store.flagged(None, 1, offset=1)] == [4]
+
+
+def test_control_lookups_use_the_partial_index(tmp_path: Path) -> None:
+    # The partial index serves only a query repeating its condition verbatim:
+    # were the two to drift apart, each lookup would scan every document.
+    # (SQLite's plan; PostgreSQL plans by its statistics.)
+    from saksi.store.base import _NOT_SHEET
+
+    with open_store(str(tmp_path / "saksi.sqlite")) as store:
+        plan = store._rows("EXPLAIN QUERY PLAN SELECT idx FROM documents "
+                           f"WHERE leaf_hash IN (?, ?) AND {_NOT_SHEET}", ("a", "b"))
+    assert any("documents_control_leaf" in str(row) for row in plan)

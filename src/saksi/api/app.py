@@ -45,6 +45,7 @@ from saksi.errors import SaksiError
 from saksi.ingest.outcome import Item, Problem, Published, Receipt
 from saksi.ingest.precheck import KeyCache, Layouts, precheck
 from saksi.ingest.sequencer import etag_of
+from saksi.keys.envelope import TYPE_SHEET
 from saksi.keys.ids import Role
 from saksi.ledger.entries import PublishedEntries, published_size, published_text
 from saksi.service.wire import Request as WireRequest
@@ -293,12 +294,12 @@ def build_app(config: ApiConfig) -> Starlette:
         held = admission.limited
         if held:
             # Over its limit, a document the log already holds still gets its
-            # receipt: one indexed read here, nothing asked of the sequencer.
-            known = state.store.by_leaf([items[i].leaf_hash for i in held])
+            # receipt; nothing new is sent on.
+            known = await _logged(state, [items[i] for i in held])
             for i in held:
-                row = known.get(items[i].leaf_hash)
-                outcomes[i] = (rate_limited(items[i], admission.waits[i]) if row is None
-                               else _duplicate_receipt(row))
+                receipt = known.get(items[i].leaf_hash)
+                outcomes[i] = (rate_limited(items[i], admission.waits[i]) if receipt is None
+                               else receipt)
         ahead = [it for it, o in zip(items, outcomes, strict=True) if o is None]
         try:
             answers = iter(await _forward(state, ahead) if ahead else [])
@@ -549,6 +550,47 @@ def _duplicate_receipt(row: DocumentRow) -> Receipt:
     flags = msgspec.json.decode(row.flags, type=tuple[Problem, ...])
     return Receipt(row.index, row.leaf_hash, row.payload_type, row.verdict, flags,
                    row.tps, row.contest, duplicate=True)
+
+
+class _LoggedSheet(msgspec.Struct):
+    """What a TPS document says of each signed sheet it lists (other fields ignored)."""
+
+    index: int
+    leaf_hash: str
+    contest: str
+    verdict: str
+    flags: tuple[Problem, ...]
+
+
+class _TpsSheets(msgspec.Struct):
+    documents: list[_LoggedSheet]
+
+
+async def _logged(state: _State, items: Sequence[Item]) -> dict[str, Receipt]:
+    """Receipts, by leaf hash, of the documents among ``items`` the log holds.
+
+    A sheet's comes from its TPS's published document, which lists every
+    logged version with its receipt's fields (the store keeps no index of
+    sheets by leaf hash; the document is one the sequencer renders and this
+    worker caches briefly, so a sheet logged within ``cache_seconds`` may not
+    be found yet, and is answered as held). A control document's comes from
+    the store's index of them."""
+    found: dict[str, Receipt] = {}
+    control = [it.leaf_hash for it in items if not it.tps]
+    if control:
+        for row in state.store.control_by_leaf(control).values():
+            found[row.leaf_hash] = _duplicate_receipt(row)
+    wanted = {it.leaf_hash for it in items if it.tps}
+    names = [("tps", code) for code in dict.fromkeys(it.tps for it in items if it.tps)]
+    for doc in await state.published_many(names) if names else []:
+        if doc is None:
+            continue
+        for sheet in msgspec.json.decode(doc.body, type=_TpsSheets).documents:
+            if sheet.leaf_hash in wanted:
+                found[sheet.leaf_hash] = Receipt(
+                    sheet.index, sheet.leaf_hash, TYPE_SHEET, sheet.verdict, sheet.flags,
+                    doc.key, sheet.contest, duplicate=True)
+    return found
 
 
 def _unavailable(why_id: str, why_en: str, seconds: int = 2) -> ApiProblem:

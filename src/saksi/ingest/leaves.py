@@ -1,13 +1,14 @@
 """Which leaf hashes the index may hold: a Bloom filter in front of the database.
 
-Idempotence asks the database, for every submitted document, whether its
-leaf hash is already logged. Nearly every document of a night is new, and at
-national scale each such question is a probe into a unique index of millions
-of random keys: about 45 µs a document (session 15, 931,000 documents).
-The filter answers "certainly not" for almost all of them without a query.
+Idempotence asks, for every submitted document, whether its leaf hash is
+already logged. Nearly every document of a night is new, and at national
+scale each such question was a probe into a unique index of millions of
+random keys: about 45 µs a document (session 15, 931,000 documents). The
+filter answers "certainly not" for almost all of them without a lookup.
 
 It never answers "no" for a hash it was given (no false negatives); a "maybe"
-goes to the database as before. A leaf hash is SHA-256 output, so its bits are
+is looked up (a sheet in its slot's history, a control document in the
+store's index of them). A leaf hash is SHA-256 output, so its bits are
 already uniform: the ``HASHES`` bit positions are taken from its first hex
 digits instead of hashing again. Sized for the election's expected documents
 at ``BITS_PER_DOCUMENT``, it answers "maybe" for about 1 % of new hashes when

@@ -38,6 +38,7 @@ in a byte-bounded LRU until a batch changes it.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import time
@@ -191,7 +192,7 @@ class Sequencer:
         self._last_snapshot = time.monotonic()
         self._snapshots = BackgroundSnapshots(store.url)
         # Leaf hashes the index may hold: most submissions are new, and this
-        # spares them a probe of the database's leaf index (saksi.ingest.leaves).
+        # spares them a lookup (``_logged``; saksi.ingest.leaves).
         self._leaves = LeafFilter(store.count_documents() + LEAF_SLACK * len(shape.tps))
         self._leaves.update(store.leaf_hashes())
         self._documents = DocumentCache(DOCUMENT_CACHE_BYTES)
@@ -375,8 +376,8 @@ class Sequencer:
         (``finish``) in the order it was begun."""
         outcomes: list[Outcome] = []
         maybe = self._leaves.may_contain
-        known = self.store.by_leaf([it.leaf_hash for it in items
-                                    if it.refusal is None and maybe(it.leaf_hash)])
+        known = self._logged([it for it in items
+                              if it.refusal is None and maybe(it.leaf_hash)])
         accepted: list[_Accepted] = []
         at = self._end if self._tickets else self.log.size
         for item in items:
@@ -425,6 +426,26 @@ class Sequencer:
                 if self._pending.get(slot, (None, -1))[1] == a.index:
                     del self._pending[slot]
         return ticket.outcomes
+
+    def _logged(self, items: Sequence[Item]) -> dict[str, DocumentRow]:
+        """The indexed documents these items resend, by leaf hash. A sheet is
+        found through its (TPS, contest) slot in the tally's history, then read
+        by log index; a control document through the store's index of them
+        (sheets have no index by leaf hash: schema 3, saksi.store.base)."""
+        at: list[int] = []
+        control: list[str] = []
+        for item in items:
+            slot = _sheet_slot(item)
+            if slot is None:
+                control.append(item.leaf_hash)
+                continue
+            entry = self.tally.logged(*slot, item.leaf_hash)
+            if entry is not None:
+                at.append(entry.index)
+        found = self.store.control_by_leaf(control) if control else {}
+        if at:
+            found.update((r.leaf_hash, r) for r in self.store.documents_at(at))
+        return found
 
     @property
     def unfinished(self) -> int:
@@ -689,6 +710,24 @@ def _key_row(keyid: str, registry: Registry) -> KeyRow:
     assert rec is not None
     return KeyRow(rec.keyid, rec.public_key, str(rec.role), rec.scope, rec.valid_from,
                   registry.revoked_at(rec.keyid))
+
+
+def _sheet_slot(item: Item) -> tuple[str, Contest] | None:
+    """(TPS, contest) of a sheet item, as the worker read it or, for an item
+    it did not (none of ours leaves a sheet so), from its bytes; None for a
+    control document."""
+    if item.tps:
+        with contextlib.suppress(ValueError):
+            return item.tps, Contest(item.contest)
+        return None
+    try:
+        envelope = env.decode(item.raw)
+        if envelope.payload_type != TYPE_SHEET:
+            return None
+        sheet = decode_sheet(envelope.payload)
+    except SaksiError:
+        return None
+    return sheet.tps, sheet.contest
 
 
 def _duplicate_receipt(row: DocumentRow) -> Receipt:

@@ -24,7 +24,13 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from saksi.errors import InputError, StateError
-from saksi.keys.envelope import TYPE_AUTHORITY, TYPE_ENROLMENT, TYPE_MANIFEST, TYPE_REVOCATION
+from saksi.keys.envelope import (
+    TYPE_AUTHORITY,
+    TYPE_ENROLMENT,
+    TYPE_MANIFEST,
+    TYPE_REVOCATION,
+    TYPE_SHEET,
+)
 from saksi.keys.ids import Role
 from saksi.store.checkpoint import Checkpointer
 
@@ -33,9 +39,18 @@ from saksi.store.checkpoint import Checkpointer
 # them by index). With the index, every commit dirtied about one page of it
 # per sheet, TPS codes arriving in no order (one A/B run at national scale:
 # about 24 us a sheet of the sequencer's CPU), for a lookup the tally
-# answers. ``migrate`` drops both from a version-1 database; nothing else
-# changed.
-SCHEMA_VERSION = 2
+# answers.
+# 3: no index of sheets by leaf hash either. Leaf hashes arrive in random
+# order, so that unique index cost every commit a dirtied page per sheet (and
+# the checkpoint its copy) in an index that outgrows the page cache at
+# national scale (~5 million entries of ~80 bytes). A resent sheet is found
+# through its slot in the tally's history, which names every logged version
+# of a (TPS, contest) by leaf hash; version precedence refuses the same sheet
+# twice anyway. Control documents (one per key, a few a night after the
+# enrolments) keep a unique index by leaf hash, partial to them. In SQLite
+# the log index is now the table's rowid (one B-tree, not two).
+# ``migrate`` rebuilds the documents table of a version-1 or -2 database.
+SCHEMA_VERSION = 3
 _IN_CHUNK = 500  # values per IN (…) list: under SQLite's default parameter limit
 
 
@@ -107,10 +122,16 @@ _DOC_COLUMNS = (
     "revision, rank, signer, role, reason, superseded_by"
 )
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS documents (
-    idx BIGINT PRIMARY KEY,
-    leaf_hash TEXT NOT NULL UNIQUE,
+# A partial index is used only by a query whose WHERE repeats its condition
+# with the same literal (a bound parameter does not qualify), so the sheet
+# type is spelled into the SQL: a constant of ours, checked to be plain.
+assert set(TYPE_SHEET) <= set("abcdefghijklmnopqrstuvwxyz0123456789./+-")
+_NOT_SHEET = f"payload_type <> '{TYPE_SHEET}'"
+
+_DOCUMENTS = """
+CREATE TABLE IF NOT EXISTS {table} (
+    idx {pk} PRIMARY KEY,
+    leaf_hash TEXT NOT NULL,
     payload_type TEXT NOT NULL,
     verdict TEXT NOT NULL,
     flags TEXT NOT NULL,
@@ -123,8 +144,15 @@ CREATE TABLE IF NOT EXISTS documents (
     role TEXT,
     reason TEXT,
     superseded_by BIGINT
-);
+)"""
+
+_DOCUMENT_INDEXES = f"""
 CREATE INDEX IF NOT EXISTS documents_type ON documents (payload_type, idx);
+CREATE UNIQUE INDEX IF NOT EXISTS documents_control_leaf ON documents (leaf_hash)
+    WHERE {_NOT_SHEET}
+"""
+
+_OTHER_TABLES = """
 CREATE TABLE IF NOT EXISTS keys (
     keyid TEXT PRIMARY KEY,
     public_key {blob} NOT NULL,
@@ -144,6 +172,8 @@ CREATE TABLE IF NOT EXISTS state (
 class _Dialect:
     name = "sqlite"
     blob = "BLOB"
+    # INTEGER PRIMARY KEY makes the log index SQLite's rowid.
+    integer_key = "INTEGER"
 
     def sql(self, text: str) -> str:
         return text
@@ -152,6 +182,7 @@ class _Dialect:
 class _PgDialect(_Dialect):
     name = "postgresql"
     blob = "BYTEA"
+    integer_key = "BIGINT"
 
     def sql(self, text: str) -> str:
         # Our statements contain no literal '?' or '%', so the translation is exact.
@@ -189,27 +220,40 @@ class Store:
         self.close()
 
     def migrate(self) -> None:
-        """Create the tables if missing, bring a version-1 database to this
-        schema, refuse one of any other."""
+        """Create the tables if missing, bring a version-1 or -2 database to
+        this schema, refuse one of any other."""
+        d = self._dialect
         with self._transaction() as cur:
-            for stmt in _SCHEMA.format(blob=self._dialect.blob).split(";"):
+            for stmt in _OTHER_TABLES.format(blob=d.blob).split(";"):
                 if stmt.strip():
                     cur.execute(stmt)
             row = cur.execute(self._q("SELECT num FROM state WHERE name = ?"),
                               ("schema",)).fetchone()
-            if row is None:
-                cur.execute(self._q("INSERT INTO state (name, num) VALUES (?, ?)"),
-                            ("schema", SCHEMA_VERSION))
-            elif int(row[0]) == 1:
-                # The bytes are in the log: a version-1 copy is dropped, not read.
-                cur.execute("ALTER TABLE documents DROP COLUMN entry")
-                cur.execute("DROP INDEX IF EXISTS documents_tps")
+            version = None if row is None else int(row[0])
+            if version in (1, 2):
+                # Rebuilt rather than altered: SQLite can drop neither a
+                # column's UNIQUE nor make an existing key the rowid. The
+                # columns of this schema are copied; a version-1 copy of the
+                # entry's bytes (the log holds them) and its index by TPS go
+                # with the old table.
+                cur.execute(_DOCUMENTS.format(table="documents_new", pk=d.integer_key))
+                cur.execute(f"INSERT INTO documents_new ({_DOC_COLUMNS}) "  # noqa: S608 (constant column list)
+                            f"SELECT {_DOC_COLUMNS} FROM documents")
+                cur.execute("DROP TABLE documents")
+                cur.execute("ALTER TABLE documents_new RENAME TO documents")
                 cur.execute(self._q("UPDATE state SET num = ? WHERE name = ?"),
                             (SCHEMA_VERSION, "schema"))
-            elif int(row[0]) != SCHEMA_VERSION:
+            elif version is not None and version != SCHEMA_VERSION:
                 raise StateError(
-                    f"skema basis data versi {row[0]}, diharapkan {SCHEMA_VERSION}",
-                    f"database schema version {row[0]}, expected {SCHEMA_VERSION}")
+                    f"skema basis data versi {version}, diharapkan {SCHEMA_VERSION}",
+                    f"database schema version {version}, expected {SCHEMA_VERSION}")
+            cur.execute(_DOCUMENTS.format(table="documents", pk=d.integer_key))
+            for stmt in _DOCUMENT_INDEXES.split(";"):
+                if stmt.strip():
+                    cur.execute(stmt)
+            if version is None:
+                cur.execute(self._q("INSERT INTO state (name, num) VALUES (?, ?)"),
+                            ("schema", SCHEMA_VERSION))
 
     # ------------------------------------------------------------ helpers
     def _q(self, text: str) -> str:
@@ -237,15 +281,17 @@ class Store:
         rows = self._rows(f"SELECT {_DOC_COLUMNS} FROM documents WHERE idx = ?", (index,))  # noqa: S608 (constant column list)
         return _doc_row(rows[0]) if rows else None
 
-    def by_leaf(self, leaf_hashes: Sequence[str]) -> dict[str, DocumentRow]:
-        """Documents already accepted with these leaf hashes (idempotence)."""
+    def control_by_leaf(self, leaf_hashes: Sequence[str]) -> dict[str, DocumentRow]:
+        """Control documents (manifest, authority, enrolment, revocation)
+        already accepted with these leaf hashes. Sheets are not indexed by leaf
+        hash: a resent sheet is found through its (TPS, contest) slot."""
         found: dict[str, DocumentRow] = {}
         unique = list(dict.fromkeys(leaf_hashes))
         for start in range(0, len(unique), _IN_CHUNK):
             chunk = unique[start:start + _IN_CHUNK]
             marks = ", ".join("?" for _ in chunk)
-            for r in self._rows(f"SELECT {_DOC_COLUMNS} FROM documents "  # noqa: S608 (constant column list, placeholders only)
-                                f"WHERE leaf_hash IN ({marks})", chunk):
+            for r in self._rows(f"SELECT {_DOC_COLUMNS} FROM documents "  # noqa: S608 (constant column list and condition, placeholders only)
+                                f"WHERE leaf_hash IN ({marks}) AND {_NOT_SHEET}", chunk):
                 row = _doc_row(r)
                 found[row.leaf_hash] = row
         return found

@@ -344,6 +344,17 @@ class Tally:
         slot = self._slots.get((tps, contest))
         return list(slot.history) if slot else []
 
+    def logged(self, tps: str, contest: Contest, leaf_hash: str) -> HistoryEntry | None:
+        """The version of (``tps``, ``contest``) with this leaf hash, if the
+        tally holds one: every version the log holds of it, counted,
+        superseded or stale, is in its history (a resend is found here)."""
+        slot = self._slots.get((tps, contest))
+        if slot is not None:
+            for entry in slot.history:
+                if entry.leaf_hash == leaf_hash:
+                    return entry
+        return None
+
     def current(self, tps: str, contest: Contest) -> HistoryEntry | None:
         """The version that counts (or is flagged) now, if any."""
         slot = self._slots.get((tps, contest))
