@@ -45,3 +45,31 @@ def test_the_second_half_rate_is_the_rate_after_the_warm_up(
     assert second_half_rate(done) == pytest.approx(rate, rel=1e-3, abs=0.06)  # rounded to 0.1
     assert second_half_rate([]) is None
     assert second_half_rate(done[:1]) is None
+
+
+def test_a_second_run_in_the_same_dir_reuses_the_election_and_the_spool(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A national night takes minutes to build and index and half an hour to
+    # sign: under --dir both are done once. "--phases ''" prepares only.
+    args = ["bench", "ingest", "--scale", "kecamatan", "--tps", "6", "--seconds", "0.1",
+            "--dir", str(tmp_path)]
+    assert main([*args, "--phases", ""]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert first["index_keys_seconds"] is not None and first["prepare_seconds"] is not None
+    assert "in_process" not in first and "http" not in first
+    [spool] = tmp_path.glob("*.spool")
+    written = spool.stat().st_mtime_ns
+    assert main([*args, "--phases", "in-process"]) == 0
+    second = json.loads(capsys.readouterr().out)
+    assert second["index_keys_seconds"] is None and second["prepare_seconds"] is None
+    assert spool.stat().st_mtime_ns == written
+    assert second["sheets"] == first["sheets"] == second["in_process"]["accepted"]
+    assert "http" not in second
+
+
+def test_an_unknown_phase_is_refused_by_name(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "ingest", "--scale", "kecamatan", "--phases", "http,warp",
+                 "--dir", str(tmp_path)]) != 0
+    err = capsys.readouterr().err
+    assert "--phases" in err and "warp" in err

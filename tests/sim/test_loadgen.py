@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
 
@@ -163,3 +163,30 @@ def test_the_get_hammer_counts_every_pipelined_answer() -> None:
 
     ok, errors, served = asyncio.run(main())
     assert ok + errors == served and errors == served // 3 and ok > 0
+
+
+def test_a_stream_of_bodies_is_sent_whole_and_answer_bodies_need_not_be_kept() -> None:
+    async def echo(body: bytes, attempt: int) -> bytes:
+        return _ok(body)
+
+    taken: list[int] = []
+
+    def stream() -> Iterator[bytes]:
+        for i in range(300):
+            taken.append(i)
+            yield b"tps-%03d" % i
+
+    async def main() -> tuple[list[Answer], list[bytes]]:
+        server, port, _ = await _serve(echo)
+        got: list[bytes] = []
+        async with server:
+            answers = await post_all("127.0.0.1", port, "/x", stream(), concurrency=8,
+                                     on_answer=lambda a: got.append(a.body),
+                                     keep_bodies=False)
+        return answers, got
+
+    answers, got = asyncio.run(main())
+    assert taken == list(range(300))
+    assert [a.position for a in answers] == list(range(300))
+    assert {a.body for a in answers} == {b""} and {a.status for a in answers} == {200}
+    assert sorted(got) == sorted(b'{"echo":"tps-%03d"}' % i for i in range(300))

@@ -1,5 +1,12 @@
 """``saksi bench ingest``: sheets/s in-process and over HTTP, against the Ed25519 floor.
 
+The TPS' requests (every contest's sheet, signed by the TPS's device) are
+prepared once in a process pool and written to a spool (``saksi.sim.spool``),
+which every phase reads as a stream: a national night (``--tps 0``, 4.1
+million sheets, ~15 GB) does not fit in memory. Under ``--dir`` the election
+(built, keys enrolled and indexed) and the spool are kept and reused by a
+later run with the same parameters.
+
 1. the floor: Ed25519 verifications per second on all cores (PyNaCl, one
    process per core), measured in the same run on the same envelopes;
 2. in-process: the service's own path without HTTP — ``precheck`` (envelope,
@@ -32,8 +39,9 @@ import sys
 import tempfile
 import time
 from collections import deque
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import replace
 from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,13 +49,20 @@ from typing import TYPE_CHECKING, Any
 from saksi.sim.loadgen import Answer, hammer, post_all
 
 if TYPE_CHECKING:
-    from saksi.sim.work import TpsWork
+    from saksi.sim.work import Doc
 
 # In-process: workers pre-check chunks of CHUNK documents; the sequencer takes
 # every chunk already checked, up to BATCH documents, as one batch — the group
 # commit of the server (whose batcher takes up to 1024 requests at once).
 CHUNK = 64
 BATCH = 1024
+# Chunks handed to the pool ahead of the sequencer: enough to keep every
+# worker busy, few enough that a night's sheets never pile up in memory.
+AHEAD = 64
+PHASES = ("in-process", "http")
+# Written into a --dir's election once it is built, its keys enrolled and
+# indexed: a later run of the same scale and region reuses it.
+BASE_MARK = "bench-base.json"
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -66,7 +81,12 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seconds", type=float, default=3.0,
                    help="durasi uji verifikasi & GET / verify-floor and GET durations")
     p.add_argument("--dir", type=Path, default=None,
-                   help="direktori kerja (bawaan: sementara) / scratch directory")
+                   help="direktori kerja, disimpan dan dipakai ulang (bawaan: sementara) / "
+                        "working directory, kept and reused (default: a temporary one)")
+    p.add_argument("--phases", default=",".join(PHASES),
+                   help="fase yang diukur, dipisah koma; kosong: hanya persiapan / "
+                        f"phases to measure, comma-separated ({', '.join(PHASES)}); "
+                        "empty: prepare only")
 
 
 # --- the Ed25519 floor ---------------------------------------------------------
@@ -125,7 +145,18 @@ def _precheck(raws: list[bytes]) -> list[Any]:
     return [precheck(raw, election, keys, layouts) for raw in raws]
 
 
-def in_process(directory: Path, raws: list[bytes]) -> dict[str, Any]:
+def _chunks(raws: Iterable[bytes], size: int) -> Iterator[list[bytes]]:
+    chunk: list[bytes] = []
+    for raw in raws:
+        chunk.append(raw)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def in_process(directory: Path, raws: Iterable[bytes]) -> dict[str, Any]:
     from saksi.ingest.sequencer import Sequencer, Ticket
     from saksi.service.server import PIPELINE_DEPTH
     from saksi.store.base import default_url
@@ -133,29 +164,38 @@ def in_process(directory: Path, raws: list[bytes]) -> dict[str, Any]:
     url = default_url(directory)
     sequencer = Sequencer.open(directory, url)  # indexes keys init's entries first
     try:
-        chunks = [raws[i:i + CHUNK] for i in range(0, len(raws), CHUNK)]
-        accepted = batches = 0
+        chunks = _chunks(raws, CHUNK)
+        sheets = accepted = batches = 0
         with ProcessPoolExecutor(os.cpu_count() or 1, mp_context=get_context("spawn"),
                                  initializer=_init_precheck,
                                  initargs=(str(directory), url)) as pool:
             list(pool.map(_precheck, [[]] * (os.cpu_count() or 1)))  # start the workers
             start = time.perf_counter()
-            pending = [pool.submit(_precheck, c) for c in chunks]
-            at = 0
+            pending: deque[Future[list[Any]]] = deque()
+
+            def ahead() -> None:
+                nonlocal sheets
+                while len(pending) < AHEAD:
+                    chunk = next(chunks, None)
+                    if chunk is None:
+                        return
+                    sheets += len(chunk)
+                    pending.append(pool.submit(_precheck, chunk))
+
+            ahead()
             done: list[tuple[float, int]] = []
             # Pipelined as in the server: a batch is begun while the log makes
             # earlier ones durable, and finished (indexed, answered) in order.
             tickets: deque[Ticket] = deque()
-            while at < len(pending) or tickets:
-                if at < len(pending):
-                    items = list(pending[at].result())  # wait for the next chunk in order …
-                    at += 1
-                    while at < len(pending) and pending[at].done() and len(items) < BATCH:
-                        items.extend(pending[at].result())  # … and take all that are ready
-                        at += 1
+            while pending or tickets:
+                if pending:
+                    items = list(pending.popleft().result())  # the next chunk in order …
+                    while pending and pending[0].done() and len(items) < BATCH:
+                        items.extend(pending.popleft().result())  # … and all that are ready
+                    ahead()
                     tickets.append(sequencer.begin(items))
                     batches += 1
-                    if len(tickets) < PIPELINE_DEPTH and at < len(pending):
+                    if len(tickets) < PIPELINE_DEPTH and pending:
                         continue
                 outcomes = sequencer.finish(tickets.popleft())
                 accepted += sum(1 for o in outcomes if type(o).__name__ == "Receipt")
@@ -163,7 +203,7 @@ def in_process(directory: Path, raws: list[bytes]) -> dict[str, Any]:
             elapsed = time.perf_counter() - start
     finally:
         sequencer.close()
-    return {"sheets": len(raws), "accepted": accepted, "seconds": round(elapsed, 2),
+    return {"sheets": sheets, "accepted": accepted, "seconds": round(elapsed, 2),
             "sheets_per_s": round(accepted / elapsed, 1),
             "sheets_per_s_second_half": second_half_rate(done), "batches": batches}
 
@@ -232,18 +272,29 @@ def _wrk(url: str, seconds: float) -> float | None:
 
 class _Receipts:
     """What the load generator keeps of the answers: the receipts the simulator's
-    check needs, and (time, index) of each ppwp receipt for the national latency."""
+    check needs, and (time, index) of each ppwp receipt for the national latency.
+    A request's documents are kept only while it is in flight, and what is kept
+    of an accepted one leaves out its bytes (a national night's are 15 GB)."""
 
-    def __init__(self, works: Sequence[TpsWork]) -> None:
+    def __init__(self) -> None:
         from saksi.sim.night import Accepted
-        from saksi.sim.work import Doc
 
-        self._docs: list[tuple[Doc, ...]] = [w.batch for w in works]
+        self._docs: dict[int, tuple[Doc, ...]] = {}
         self.kept: dict[str, Accepted] = {}
         self.current: dict[tuple[str, str], tuple[Doc, bool]] = {}
         self.ppwp: list[tuple[float, int]] = []
         self.refused = 0
+        self.sheets = 0  # sent
         self.problems: list[str] = []
+
+    def bodies(self, requests: Iterable[tuple[Doc, ...]]) -> Iterator[bytes]:
+        """Each request's body, its documents noted under its position."""
+        from saksi.sim.night import batch_body
+
+        for position, docs in enumerate(requests):
+            self._docs[position] = docs
+            self.sheets += len(docs)
+            yield batch_body(docs)
 
     def __call__(self, answer: Answer) -> None:
         import msgspec
@@ -251,7 +302,7 @@ class _Receipts:
         from saksi.sim.night import Accepted
 
         now = time.monotonic()
-        docs = self._docs[answer.position]
+        docs = self._docs.pop(answer.position)
         if answer.status != 200:
             self.problems.append(f"HTTP {answer.status} for TPS {docs[0].tps}: "
                                  f"{answer.body[:200]!r}")
@@ -267,12 +318,12 @@ class _Receipts:
             verdict = str(reply.get("verdict"))
             self.kept[doc.leaf] = Accepted(int(reply["index"]), doc.leaf, doc.tps,
                                            doc.contest, verdict, now)
-            self.current[doc.tps, doc.contest] = (doc, verdict == "flagged")
+            self.current[doc.tps, doc.contest] = (replace(doc, raw=b""), verdict == "flagged")
             if doc.contest == "ppwp":
                 self.ppwp.append((now, int(reply["index"])))
 
 
-async def _load(url: str, port: int, bodies: list[bytes], *, concurrency: int,
+async def _load(url: str, port: int, bodies: Iterable[bytes], *, concurrency: int,
                 receipts: _Receipts, seen: list[tuple[float, int]]
                 ) -> tuple[float, list[Answer]]:
     """(seconds sending, the answers)."""
@@ -280,7 +331,8 @@ async def _load(url: str, port: int, bodies: list[bytes], *, concurrency: int,
     try:
         start = time.perf_counter()
         answers = await post_all("127.0.0.1", port, "/api/v1/sheets", bodies,
-                                 concurrency=concurrency, on_answer=receipts)
+                                 concurrency=concurrency, on_answer=receipts,
+                                 keep_bodies=False)
         elapsed = time.perf_counter() - start
         await asyncio.sleep(1.0)  # let the follower see the last batch
     finally:
@@ -290,17 +342,14 @@ async def _load(url: str, port: int, bodies: list[bytes], *, concurrency: int,
     return elapsed, answers
 
 
-def over_http(directory: Path, works: Sequence[TpsWork], concurrency: int, workers: int,
-              seconds: float) -> dict[str, Any]:
+def over_http(directory: Path, requests: Iterable[tuple[Doc, ...]], concurrency: int,
+              workers: int, seconds: float) -> dict[str, Any]:
     """The TPS' requests (every contest's sheet in one body, signed beforehand)
     through the lean load generator; then the simulator's check of the night."""
     from saksi.sim.check import log_identity, verify_night
-    from saksi.sim.night import batch_body
     from saksi.sim.server import LocalServer
 
-    bodies = [batch_body(w.batch) for w in works]
-    sheets = sum(len(w.batch) for w in works)
-    receipts = _Receipts(works)
+    receipts = _Receipts()
     seen: list[tuple[float, int]] = []
     # A national election takes minutes to open (the trust registry is rebuilt
     # from ~830,000 enrolments): allow for it, and report it.
@@ -310,7 +359,8 @@ def over_http(directory: Path, works: Sequence[TpsWork], concurrency: int, worke
         startup = time.perf_counter() - started
         server_cpu = server.cpu_seconds()
         client_cpu = time.process_time()
-        elapsed, answers = asyncio.run(_load(server.url, server.port, bodies,
+        elapsed, answers = asyncio.run(_load(server.url, server.port,
+                                               receipts.bodies(requests),
                                                concurrency=concurrency, receipts=receipts,
                                                seen=seen))
         server_cpu = server.cpu_seconds() - server_cpu
@@ -327,7 +377,7 @@ def over_http(directory: Path, works: Sequence[TpsWork], concurrency: int, worke
     accepted = len(receipts.kept)
     return {
         "server_startup_s": round(startup, 1),
-        "requests": len(bodies), "sheets": sheets, "accepted": accepted,
+        "requests": len(answers), "sheets": receipts.sheets, "accepted": accepted,
         "refused": receipts.refused, "seconds": round(elapsed, 2),
         "sheets_per_s": round(accepted / elapsed, 1),
         "sheets_per_s_second_half": second_half_rate(
@@ -352,25 +402,34 @@ def over_http(directory: Path, works: Sequence[TpsWork], concurrency: int, worke
     }
 
 
-def _signed(directory: Path, codes: list[str]) -> tuple[list[TpsWork], dict[str, bytes]]:
+def _prepared(directory: Path, codes: list[str]) -> Iterator[tuple[Doc, ...]]:
     """Every contest's sheet of each TPS, signed by its device (clean: no error
-    patterns, resends or drops), and the devices' public keys by key id."""
+    patterns, resends or drops), one request per TPS in ``codes``' order, as the
+    process pool makes them."""
+    from saksi.sim.work import Rates, init_worker, prepare_tps
+
+    cores = os.cpu_count() or 1
+    quiet = Rates(error=0, duplicate=0, drop=0, late=0, correction=0, forged=0)
+    with ProcessPoolExecutor(cores, mp_context=get_context("spawn"), initializer=init_worker,
+                             initargs=(str(directory), 2024, quiet)) as pool:
+        for start in range(0, len(codes), 4096):  # submitted a slice at a time
+            part = codes[start:start + 4096]
+            for work in pool.map(prepare_tps, part, part, chunksize=32):
+                yield work.batch
+
+
+def _device_keys(directory: Path, codes: Iterable[str]) -> dict[str, bytes]:
+    """The public keys of these TPS' devices, by key id."""
     from saksi.keys.hierarchy import load_master
     from saksi.keys.ids import key_id
     from saksi.keys.simulation import device_key
-    from saksi.sim.work import Rates, init_worker, prepare_tps
 
     master = load_master(directory, None)
     keys = {}
     for code in codes:
         vk = bytes(device_key(master, code).verify_key)
         keys[key_id(vk)] = vk
-    cores = os.cpu_count() or 1
-    quiet = Rates(error=0, duplicate=0, drop=0, late=0, correction=0, forged=0)
-    with ProcessPoolExecutor(cores, mp_context=get_context("spawn"), initializer=init_worker,
-                             initargs=(str(directory), 2024, quiet)) as pool:
-        works = list(pool.map(prepare_tps, codes, codes, chunksize=32))
-    return works, keys
+    return keys
 
 
 def _index(directory: Path) -> None:
@@ -380,11 +439,47 @@ def _index(directory: Path) -> None:
     Sequencer.open(directory, default_url(directory)).close()
 
 
-def run(args: argparse.Namespace) -> int:
+def _base(root: Path, args: argparse.Namespace) -> tuple[Path, float | None]:
+    """The election, its keys enrolled and indexed once (so neither measured
+    run starts by indexing ~830,000 enrolments at national scale): reused
+    from ``root`` when an earlier run built it for the same scale and region.
+    The seconds indexing took, None when reused."""
     from saksi.cli import main as saksi
     from saksi.election import build_election
-    from saksi.sim.run import select_tps
 
+    base = root / "base"
+    mark = {"scale": args.scale, "region": args.region}
+    with contextlib.suppress(OSError, ValueError):
+        if json.loads((base / BASE_MARK).read_text()) == mark:
+            return base, None
+    build_election(base, scale=args.scale, region=args.region, force=True).close()
+    with contextlib.redirect_stdout(sys.stderr):  # stdout is the JSON alone
+        if saksi(["keys", "init", str(base)]) != 0:
+            raise SystemExit(1)
+    t = time.perf_counter()
+    _index(base)
+    indexed = time.perf_counter() - t
+    (base / BASE_MARK).write_text(json.dumps(mark))
+    return base, indexed
+
+
+def _fresh_copy(base: Path, to: Path) -> Path:
+    shutil.rmtree(to, ignore_errors=True)
+    shutil.copytree(base, to)
+    (to / BASE_MARK).unlink(missing_ok=True)
+    return to
+
+
+def run(args: argparse.Namespace) -> int:
+    from saksi.errors import InputError
+    from saksi.sim.run import select_tps
+    from saksi.sim.spool import read_spool, spool_info, write_spool
+
+    phases = [p.strip() for p in args.phases.split(",") if p.strip()]
+    unknown = [p for p in phases if p not in PHASES]
+    if unknown:
+        raise InputError("--phases", args.phases, "fase tidak dikenal: " + ", ".join(unknown),
+                         "unknown phases: " + ", ".join(unknown))
     scratch = None
     if args.dir is None:
         scratch = tempfile.mkdtemp(prefix="saksi-bench-ingest-")
@@ -393,36 +488,45 @@ def run(args: argparse.Namespace) -> int:
         root = args.dir
         root.mkdir(parents=True, exist_ok=True)
     try:
-        base = root / "base"
-        build_election(base, scale=args.scale, region=args.region, force=True).close()
-        with contextlib.redirect_stdout(sys.stderr):  # stdout is the JSON alone
-            if saksi(["keys", "init", str(base)]) != 0:
-                return 1
-        # Index keys init's entries (enrolments of every device) once, so that
-        # neither measured run starts by indexing ~830,000 entries (national).
-        t = time.perf_counter()
-        _index(base)
-        indexed = time.perf_counter() - t
+        base, indexed = _base(root, args)
         tps = args.tps or None
         codes = select_tps(base, tps, 2024, whole_desa=args.sample == "desa")
-        works, keys = _signed(base, codes)
-        raws = [d.raw for w in works for d in w.batch]
-        floor = verify_floor(raws, keys, args.seconds)
-        shutil.copytree(base, root / "inproc")
-        inproc = in_process(root / "inproc", raws)
-        shutil.copytree(base, root / "http")
-        http = over_http(root / "http", works, args.concurrency, args.workers, args.seconds)
+        spool = root / (f"requests-{args.scale}-{args.region or 'all'}-{args.sample}-"
+                        f"{len(codes)}.spool")
+        t = time.perf_counter()
+        info = spool_info(spool)
+        prepared = info is None
+        if info is None:
+            info = write_spool(spool, _prepared(base, codes))
+        preparing = time.perf_counter() - t
+        sample: list[Doc] = []
+        for docs in read_spool(spool):
+            sample.extend(docs)
+            if len(sample) >= 2000:
+                break
+        floor = verify_floor([d.raw for d in sample],
+                             _device_keys(base, {d.tps for d in sample}), args.seconds)
+        out: dict[str, Any] = {}
+        if "in-process" in phases:
+            out["in_process"] = in_process(
+                _fresh_copy(base, root / "inproc"),
+                (d.raw for docs in read_spool(spool) for d in docs))
+        if "http" in phases:
+            out["http"] = over_http(_fresh_copy(base, root / "http"), read_spool(spool),
+                                    args.concurrency, args.workers, args.seconds)
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
+    for result in out.values():
+        result["of_floor"] = round(result["sheets_per_s"] / floor, 3)
     print(json.dumps({
-        "bench": "ingest", "scale": args.scale, "sample": args.sample, "tps": len(codes),
-        "sheets": len(raws),
+        "bench": "ingest", "scale": args.scale, "sample": args.sample, "tps": info.requests,
+        "sheets": info.sheets,
         "cpus": os.cpu_count(),
-        "index_keys_seconds": round(indexed, 1),
+        "index_keys_seconds": None if indexed is None else round(indexed, 1),
+        "prepare_seconds": round(preparing, 1) if prepared else None,
         "verify_floor_per_s": round(floor),
-        "in_process": {**inproc, "of_floor": round(inproc["sheets_per_s"] / floor, 3)},
-        "http": {**http, "of_floor": round(http["sheets_per_s"] / floor, 3)},
+        **out,
         "targets": {"in_process_of_floor": 0.6, "http_sheets_per_s": 5000,
                     "receipt_to_national_p99_ms": 2000, "results_get_per_s": 10000},
     }, indent=2))

@@ -16,8 +16,8 @@ import asyncio
 import contextlib
 import random
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
 
 MAX_ATTEMPTS = 40
 BACKOFF_BASE = 0.02  # seconds, doubled per attempt …
@@ -33,7 +33,7 @@ class LoadError(Exception):
 class Answer:
     """The final answer to one body (after retries)."""
 
-    position: int  # the body's place in the list given to ``post_all``
+    position: int  # the body's place among those given to ``post_all``
     status: int
     body: bytes
     seconds: float  # the successful attempt: request written → answer read
@@ -123,20 +123,24 @@ class _Connection:
         self.reader = self.writer = None
 
 
-async def post_all(host: str, port: int, path: str, bodies: Sequence[bytes], *,
+async def post_all(host: str, port: int, path: str, bodies: Iterable[bytes], *,
                    concurrency: int = 64, content_type: str = "application/json",
-                   on_answer: Callable[[Answer], None] | None = None, seed: int = 0
-                   ) -> list[Answer]:
+                   on_answer: Callable[[Answer], None] | None = None, seed: int = 0,
+                   keep_bodies: bool = True) -> list[Answer]:
     """POST every body once answered (2xx or 4xx other than 429), ``concurrency``
     keep-alive connections at a time; the answers in the bodies' order.
 
+    ``bodies`` may be a stream: each is taken when a connection is free for it,
+    so a night of millions of requests need not be in memory at once. Without
+    ``keep_bodies`` the returned answers leave out the response bodies (a
+    national night's are gigabytes); ``on_answer`` still gets each whole.
+
     Raises ``LoadError`` for a body still unanswered after ``MAX_ATTEMPTS``."""
-    answers: list[Answer | None] = [None] * len(bodies)
-    todo: Iterator[int] = iter(range(len(bodies)))
+    answers: list[Answer] = []
+    todo: Iterator[tuple[int, bytes]] = enumerate(bodies)
     rng = random.Random(seed)
 
-    async def one(conn: _Connection, position: int) -> Answer:
-        body = bodies[position]
+    async def one(conn: _Connection, position: int, body: bytes) -> Answer:
         request = request_head(host, path, len(body), content_type) + body
         response: _Response | None = None
         for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -155,18 +159,21 @@ async def post_all(host: str, port: int, path: str, bodies: Sequence[bytes], *,
                         + ("" if response is None else f" (last: HTTP {response.status})"))
 
     async def worker() -> None:
+        # Connections open on their first request: more workers than bodies
+        # cost nothing.
         conn = _Connection(host, port)
         try:
-            for position in todo:  # one shared iterator: each body is taken once
-                answer = await one(conn, position)
-                answers[position] = answer
+            for position, body in todo:  # one shared iterator: each body is taken once
+                answer = await one(conn, position, body)
                 if on_answer is not None:
                     on_answer(answer)
+                answers.append(answer if keep_bodies else replace(answer, body=b""))
         finally:
             conn.close()
 
-    await asyncio.gather(*(worker() for _ in range(max(1, min(concurrency, len(bodies))))))
-    return [a for a in answers if a is not None]
+    await asyncio.gather(*(worker() for _ in range(max(1, concurrency))))
+    answers.sort(key=lambda a: a.position)
+    return answers
 
 
 @dataclass(frozen=True, slots=True)
