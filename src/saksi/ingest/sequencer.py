@@ -98,6 +98,14 @@ from saksi.tally.shape import NATIONAL, Shape, shape_from_election
 from saksi.tally.tally import Applied
 
 SNAPSHOT_SECONDS = 10.0
+# How often what the tally holds is moved out of the cyclic collector's reach
+# (gc.freeze). A full collection walks every tracked object: at the end of a
+# whole national night the sequencer's process tracks ~20 million (two per
+# (TPS, contest) among them), and one full collection took 6.3 s — seconds in
+# which no batch is answered and no document rendered. Frozen, they are never
+# walked again; the young generations are collected first, so only objects
+# alive for two collections are frozen with them.
+FREEZE_SECONDS = 5.0
 # A snapshot holds the whole tally: at national scale a forked child takes
 # seconds over it (saksi.ingest.snapshots). Space them so that the children
 # take at most 1/SNAPSHOT_SHARE of the time (and at least SNAPSHOT_SECONDS apart).
@@ -110,6 +118,9 @@ SNAPSHOT_SHARE = 20
 # "Recovery").
 SNAPSHOT_MAX_SLOTS = 500_000
 CATCH_UP_CHUNK = 2000
+# Log indices whose indexed sheets a restart reads and applies at a time:
+# their rows and versions, not a whole night's, are in memory at once.
+REPLAY_WINDOW = 50_000
 # Documents a TPS may add to the index over a night, for sizing the leaf
 # filter: five contests and a revision or correction of each, and more.
 LEAF_SLACK = 12
@@ -190,6 +201,7 @@ class Sequencer:
         self.shape = shape
         self.tally = tally
         self._last_snapshot = time.monotonic()
+        self._last_freeze = time.monotonic()
         self._snapshots = BackgroundSnapshots(store.url)
         # Leaf hashes the index may hold: most submissions are new, and this
         # spares them a lookup (``_logged``; saksi.ingest.leaves).
@@ -289,32 +301,34 @@ class Sequencer:
             layout = tally.layout(c, t.dapil.get(c))
             return layout.choices, layout.candidates
 
-        versions: list[SheetVersion] = []
         start = tally.as_of_index + 1
         # The rows say which entries are sheets; the log, read a bundle at a
-        # time alongside, gives their bytes.
+        # time alongside, gives their bytes. A window of rows at a time: past
+        # the snapshot cap a national night replays millions of them.
         entries, at = log.entries(start, applied), start
-        for row in store.sheets_between(start, applied):
-            while at < row.index:
-                next(entries)
-                at += 1
-            raw, at = next(entries), at + 1
-            codes = flag_codes(str(p["code"]) for p in msgspec.json.decode(row.flags))
-            role = Role(row.role or Role.DEVICE)
-            flagged = row.verdict == "flagged"
-            read = None if COUNTS is None else COUNTS(raw, TYPE_SHEET, layout_of)
-            if read is None:
-                sheet = decode_canonical(env.decode(raw).payload)
-                versions.append(SheetVersion.of(
-                    sheet, _counts(tally, sheet), index=row.index, leaf_hash=row.leaf_hash,
-                    signer=row.signer or "", role=role, flagged=flagged, flags=codes,
-                    time=row.received_at))
-                continue
-            tps, contest, revision, reason, counts = read
-            versions.append(SheetVersion(
-                row.index, row.leaf_hash, row.signer or "", role, flagged, codes, tps,
-                Contest(contest), revision, reason, counts, row.received_at))
-        tally.apply_many(versions)
+        for lo in range(start, applied, REPLAY_WINDOW):
+            versions: list[SheetVersion] = []
+            for row in store.sheets_between(lo, min(applied, lo + REPLAY_WINDOW)):
+                while at < row.index:
+                    next(entries)
+                    at += 1
+                raw, at = next(entries), at + 1
+                codes = flag_codes(str(p["code"]) for p in msgspec.json.decode(row.flags))
+                role = Role(row.role or Role.DEVICE)
+                flagged = row.verdict == "flagged"
+                read = None if COUNTS is None else COUNTS(raw, TYPE_SHEET, layout_of)
+                if read is None:
+                    sheet = decode_canonical(env.decode(raw).payload)
+                    versions.append(SheetVersion.of(
+                        sheet, _counts(tally, sheet), index=row.index,
+                        leaf_hash=row.leaf_hash, signer=row.signer or "", role=role,
+                        flagged=flagged, flags=codes, time=row.received_at))
+                    continue
+                tps, contest, revision, reason, counts = read
+                versions.append(SheetVersion(
+                    row.index, row.leaf_hash, row.signer or "", role, flagged, codes, tps,
+                    Contest(contest), revision, reason, counts, row.received_at))
+            tally.apply_many(versions)
         return tally
 
     def _catch_up(self, applied: int) -> None:
@@ -554,6 +568,10 @@ class Sequencer:
         # (saksi.ingest.snapshots), spaced so that the children take at most
         # 1/SNAPSHOT_SHARE of the time.
         now = time.monotonic()
+        if now - self._last_freeze > FREEZE_SECONDS:
+            gc.collect(1)
+            gc.freeze()
+            self._last_freeze = now
         cost = self._snapshots.last_seconds or 0.0
         if (now - self._last_snapshot > max(SNAPSHOT_SECONDS, SNAPSHOT_SHARE * cost)
                 and self._snapshot_fits() and self._snapshots.start(self.tally)):

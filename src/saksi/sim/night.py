@@ -36,7 +36,7 @@ BACKOFF_CAP = 8.0  # … up to this
 MAX_BATCH = 10  # documents per request the API takes (saksi.api.submit.MAX_DOCUMENTS)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Accepted:
     """A receipt the simulator keeps: the log index of one accepted document."""
 
