@@ -44,14 +44,14 @@ from saksi.election.model import Contest, Level
 from saksi.errors import SaksiError
 from saksi.ingest.outcome import Item, Problem, Published, Receipt
 from saksi.ingest.precheck import KeyCache, Layouts, precheck
-from saksi.ingest.sequencer import etag_of
+from saksi.ingest.sequencer import duplicate_receipt, etag_of
 from saksi.keys.envelope import TYPE_SHEET
 from saksi.keys.ids import Role
 from saksi.ledger.entries import PublishedEntries, published_size, published_text
 from saksi.service.wire import Request as WireRequest
 from saksi.service.wire import Response as WireResponse
 from saksi.service.wire import decode_response, frame, read_frame
-from saksi.store import DocumentRow, Store, open_store
+from saksi.store import Store, open_store
 
 RESULTS_CACHE = "public, max-age=2, stale-while-revalidate=30"
 DOWNLOAD_CACHE = "public, max-age=30, stale-while-revalidate=300"
@@ -545,13 +545,6 @@ def _too_large(size: int) -> ApiProblem:
                       field="body", value=size)
 
 
-def _duplicate_receipt(row: DocumentRow) -> Receipt:
-    """The receipt the sequencer gives for bytes it already logged."""
-    flags = msgspec.json.decode(row.flags, type=tuple[Problem, ...])
-    return Receipt(row.index, row.leaf_hash, row.payload_type, row.verdict, flags,
-                   row.tps, row.contest, duplicate=True)
-
-
 class _LoggedSheet(msgspec.Struct):
     """What a TPS document says of each signed sheet it lists (other fields ignored)."""
 
@@ -579,7 +572,7 @@ async def _logged(state: _State, items: Sequence[Item]) -> dict[str, Receipt]:
     control = [it.leaf_hash for it in items if not it.tps]
     if control:
         for row in state.store.control_by_leaf(control).values():
-            found[row.leaf_hash] = _duplicate_receipt(row)
+            found[row.leaf_hash] = duplicate_receipt(row)
     wanted = {it.leaf_hash for it in items if it.tps}
     names = [("tps", code) for code in dict.fromkeys(it.tps for it in items if it.tps)]
     for doc in await state.published_many(names) if names else []:

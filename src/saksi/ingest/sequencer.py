@@ -400,7 +400,7 @@ class Sequencer:
                 continue
             row = known.get(item.leaf_hash)
             if row is not None:
-                outcomes.append(_duplicate_receipt(row))
+                outcomes.append(duplicate_receipt(row))
                 continue
             earlier = self._unfinished.get(item.leaf_hash)
             if earlier is not None:  # in this batch or one not yet finished
@@ -748,10 +748,12 @@ def _sheet_slot(item: Item) -> tuple[str, Contest] | None:
     return sheet.tps, sheet.contest
 
 
-def _duplicate_receipt(row: DocumentRow) -> Receipt:
+def duplicate_receipt(row: DocumentRow) -> Receipt:
+    """The receipt given again for bytes already logged, from their index row."""
     flags = msgspec.json.decode(row.flags, type=tuple[Problem, ...])
     return Receipt(row.index, row.leaf_hash, row.payload_type, row.verdict, flags,
                    row.tps, row.contest, duplicate=True)
 
 
-__all__ = ["DocumentCache", "Sequencer", "etag_of", "now_utc", "with_documents"]
+__all__ = ["DocumentCache", "Sequencer", "duplicate_receipt", "etag_of", "now_utc",
+           "with_documents"]
