@@ -21,6 +21,10 @@ def test_every_hash_added_is_a_maybe(added: set[int], expected: int) -> None:
     f.update(_leaf(n) for n in added)
     assert all(f.may_contain(_leaf(n)) for n in added)
     assert f.count == len(added)
+    one_by_one = LeafFilter(expected)
+    for n in added:
+        one_by_one.add(_leaf(n))
+    assert one_by_one._bits == f._bits and one_by_one.count == f.count
 
 
 def test_new_hashes_are_mostly_a_certain_no_at_the_sized_fill() -> None:

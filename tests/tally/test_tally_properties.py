@@ -14,7 +14,7 @@ from saksi.election.model import Contest
 from saksi.errors import NotFoundError, StateError
 from saksi.sheets.model import Sheet
 from saksi.tally.shape import NATIONAL, Shape, chain_of
-from saksi.tally.tally import AggregateState, Tally
+from saksi.tally.tally import AggregateState, Snapshot, Tally, dpr_eligible
 from saksi.tally.versions import SheetVersion
 
 SHAPE = small_shape()
@@ -179,6 +179,40 @@ def test_restoring_then_replaying_the_tail_equals_one_pass() -> None:
     resumed = Tally.restore(SHAPE, head.snapshot())
     resumed.apply_many(versions[25:])
     assert resumed.snapshot() == full.snapshot()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(op, max_size=40), st.lists(st.integers(1, 8), min_size=1, max_size=12))
+def test_batches_equal_one_at_a_time_and_name_every_threshold_change(
+        ops: list[tuple[int, int, bool, int, bool, int]], sizes: list[int]) -> None:
+    """``apply_many`` decides the DPR parties over the threshold once per
+    batch: the state is the same as applying one at a time, and a batch that
+    changes the set says so (on its last version), one that does not, does not."""
+    one_by_one, _, versions = run(ops)
+    batched, at, k = Tally(SHAPE), 0, 0
+    while at < len(versions):
+        batch = versions[at:at + sizes[k % len(sizes)]]
+        before = batched.dpr_eligible()
+        out = batched.apply_many(batch)
+        assert [a.index for a in out] == [v.index for v in batch]
+        # (from the national DPR figures, not from what the tally decided)
+        assert batched.dpr_eligible() == dpr_eligible(
+            batched.aggregate(Contest.DPR, NATIONAL).choices)
+        changed = [a for a in out if a.threshold_changed]
+        assert len(changed) == (batched.dpr_eligible() != before)
+        assert not changed or changed[0] is out[-1]
+        at, k = at + len(batch), k + 1
+    assert _state(batched) == _state(one_by_one)
+    assert batched.dpr_eligible() == one_by_one.dpr_eligible()
+
+
+def _state(tally: Tally) -> Snapshot:
+    """The snapshot without the aggregates only read, never added to, and the
+    others in one order (reading an aggregate first creates it, empty)."""
+    snap = msgspec.msgpack.decode(tally.snapshot(), type=Snapshot)
+    regions = sorted((r for r in snap.regions if r[2].layout is not None), key=lambda r: r[:2])
+    return msgspec.structs.replace(snap, regions=regions,
+                                   dapils=sorted(snap.dapils, key=lambda d: d[0]))
 
 
 def test_a_clean_correction_brings_flagged_votes_in() -> None:

@@ -41,14 +41,20 @@ class LeafFilter:
         return [(x >> (32 * i)) & mask for i in range(HASHES)]
 
     def add(self, leaf: str) -> None:
-        bits = self._bits
-        for p in self._positions(leaf):
-            bits[p >> 3] |= 1 << (p & 7)
-        self.count += 1
+        self.update((leaf,))
 
     def update(self, leaves: Iterable[str]) -> None:
+        # One loop, no call per leaf: a restart adds every indexed document
+        # (~5 million after a national night).
+        bits, mask, n = self._bits, self._mask, 0
         for leaf in leaves:
-            self.add(leaf)
+            x = int(leaf[:HASHES * 8], 16)
+            for _ in range(HASHES):
+                p = x & mask
+                bits[p >> 3] |= 1 << (p & 7)
+                x >>= 32
+            n += 1
+        self.count += n
 
     def may_contain(self, leaf: str) -> bool:
         """False only for a hash never added (and anything not hex: "maybe")."""

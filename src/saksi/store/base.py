@@ -23,6 +23,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol
 
+import msgspec
+
 from saksi.errors import InputError, StateError
 from saksi.keys.envelope import (
     TYPE_AUTHORITY,
@@ -54,9 +56,10 @@ SCHEMA_VERSION = 3
 _IN_CHUNK = 500  # values per IN (…) list: under SQLite's default parameter limit
 
 
-@dataclass(frozen=True, slots=True)
-class DocumentRow:
-    """One accepted log entry, as indexed (control documents too)."""
+class DocumentRow(msgspec.Struct, frozen=True, gc=False):
+    """One accepted log entry, as indexed (control documents too). A struct:
+    one is made per sheet sequenced and per row a restart replays, and a
+    frozen dataclass's constructor took 5 % of a national restart."""
 
     index: int
     leaf_hash: str  # hex

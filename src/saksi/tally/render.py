@@ -467,12 +467,16 @@ def touched(applied: Iterable[Applied], shape: Shape | None = None) -> set[tuple
     ``shape`` they are all named, without it the wildcard ``("dapil", "dpr/*")``.
     """
     out: set[tuple[str, str]] = set()
+    desas: set[tuple[Contest, str]] = set()  # (a batch's sheets share desa chains)
     for a in applied:
         out.add(("tps", a.tps))
         if a.status != CURRENT:
             continue
         out.add(("progress", NATIONAL))
-        out.update(("region", f"{a.contest}/{code}") for code in chain_of(a.tps))
+        chain = chain_of(a.tps)
+        if (a.contest, chain[0]) not in desas:
+            desas.add((a.contest, chain[0]))
+            out.update(("region", f"{a.contest}/{code}") for code in chain)
         if a.dapil is not None:
             out.add(("dapil", a.dapil))
         if a.contest in PARTY_CONTESTS:

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Final
 
 import msgspec
@@ -49,7 +48,7 @@ from saksi.tally.counts import (
     Layout,
 )
 from saksi.tally.shape import NATIONAL, Shape, chain_of
-from saksi.tally.versions import Accept, SheetVersion, VersionKey, judge
+from saksi.tally.versions import FIRST, Accept, SheetVersion, VersionKey, judge, rank_of
 
 SNAPSHOT_SCHEMA: Final = "saksi/tally-snapshot/v2"
 DPR_THRESHOLD: Final = (4, 100)  # 4 % of the national valid DPR vote
@@ -243,9 +242,8 @@ class HistoryEntry(msgspec.Struct, kw_only=True, gc=False):
     superseded_by: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Applied:
-    """What one ``apply`` did."""
+class Applied(msgspec.Struct, frozen=True, gc=False):
+    """What one ``apply`` did. (A struct: one is made per version applied.)"""
 
     index: int
     tps: str
@@ -258,12 +256,30 @@ class Applied:
     threshold_changed: bool = False  # the set of DPR parties over 4 % changed
 
 
-class _Slot:
-    __slots__ = ("aggs", "counts", "current", "history", "layout")
+class _Chain:
+    """The aggregates a sheet of one (desa, contest, dapil) adds to, nearest region
+    first and its dapil last, with its ballot's layout; shared by every TPS of
+    the desa. ``lanes`` groups the aggregates by width: a region aggregate takes
+    only the first lanes of a sheet's packed counts, its dapil all of them, and
+    one mask serves every aggregate of a width."""
 
-    def __init__(self, aggs: tuple[Aggregate, ...], layout: Layout) -> None:
+    __slots__ = ("aggs", "dapil", "lanes", "layout")
+
+    def __init__(self, aggs: tuple[Aggregate, ...], layout: Layout, dapil: str | None) -> None:
         self.aggs = aggs
         self.layout = layout
+        self.dapil = dapil
+        widths: dict[int, list[Aggregate]] = {}
+        for a in aggs:
+            widths.setdefault(a._width, []).append(a)
+        self.lanes = tuple((_lanes(w), tuple(group)) for w, group in widths.items())
+
+
+class _Slot:
+    __slots__ = ("chain", "counts", "current", "history")
+
+    def __init__(self, chain: _Chain) -> None:
+        self.chain = chain
         self.history: list[HistoryEntry] = []
         self.current: HistoryEntry | None = None
         # The current version's counts; array('i') halves the memory of a
@@ -297,13 +313,14 @@ def _lanes(width: int) -> int:
     return mask
 
 
-def _add(slot: _Slot, counts: Iterable[int], subtract: bool = False) -> None:
-    """``counts`` into (or out of) every aggregate of ``slot``."""
+def _add(chain: _Chain, counts: Iterable[int], subtract: bool = False) -> None:
+    """``counts`` into (or out of) every aggregate of ``chain``."""
     packed = pack(counts)
-    for a in slot.aggs:  # a region aggregate takes the first lanes only
-        part = packed & _lanes(a._width)
-        a._packed = a._packed - part if subtract else a._packed + part
-        a._unpacked = None
+    for mask, aggs in chain.lanes:
+        part = packed & mask
+        for a in aggs:
+            a._packed = a._packed - part if subtract else a._packed + part
+            a._unpacked = None
 
 
 class Tally:
@@ -317,8 +334,7 @@ class Tally:
         self._slots: dict[tuple[str, Contest], _Slot] = {}
         self._eligible: frozenset[int] = frozenset()
         self._layouts: dict[tuple[Contest, str | None], Layout] = {}
-        self._chains: dict[tuple[str, Contest, str | None],
-                           tuple[tuple[Aggregate, ...], Layout]] = {}
+        self._chains: dict[tuple[str, Contest, str | None], _Chain] = {}
 
     # --- reading ---------------------------------------------------------
     def aggregate(self, contest: Contest, region: str) -> Aggregate:
@@ -366,7 +382,7 @@ class Tally:
         slot = self._slots.get((tps, contest))
         if slot is None or slot.current is None or slot.counts is None:
             return None
-        return slot.current, slot.layout, slot.counts
+        return slot.current, slot.chain.layout, slot.counts
 
     def layout(self, contest: Contest, dapil: str | None) -> Layout:
         """The counts layout of sheets of ``contest`` in ``dapil`` (None: ppwp)."""
@@ -404,12 +420,11 @@ class Tally:
         found = self._chains.get(shared)
         if found is None:
             found = self._chains[shared] = self._chain(tps, contest, dapil_code)
-        slot = _Slot(*found)
+        slot = _Slot(found)
         self._slots[tps, contest] = slot
         return slot
 
-    def _chain(self, tps: str, contest: Contest, dapil_code: str | None
-               ) -> tuple[tuple[Aggregate, ...], Layout]:
+    def _chain(self, tps: str, contest: Contest, dapil_code: str | None) -> _Chain:
         """The aggregates a sheet of ``contest`` at ``tps`` adds to, nearest region
         first and its dapil last, sized for its ballot's layout."""
         layout = self.layout(contest, dapil_code)
@@ -421,71 +436,95 @@ class Tally:
         dapil = self.dapil_aggregate(dapil_code) if dapil_code else None
         if dapil is not None:
             _size(dapil, layout, layout.width)
-        return regions + ((dapil,) if dapil else ()), layout
+        return _Chain(regions + ((dapil,) if dapil else ()), layout, dapil_code)
 
     def apply(self, version: SheetVersion) -> Applied:
         """Take the next accepted version (log order: indices strictly increase)."""
-        if version.index <= self.as_of_index:
+        return self.apply_many((version,))[0]
+
+    def apply_many(self, versions: Iterable[SheetVersion]) -> list[Applied]:
+        """Take the next accepted versions, in log order. The set of DPR parties
+        over the threshold is computed once, after the last: a batch is
+        published whole, so nobody sees the sets in between, and each was a
+        walk over the national DPR figures (3 % of a national restart)."""
+        out: list[Applied] = []
+        dpr_counted_changed = False
+        for v in versions:
+            applied, counted_changed = self._apply(v)
+            out.append(applied)
+            if counted_changed and v.contest is Contest.DPR:
+                dpr_counted_changed = True
+        if dpr_counted_changed and self._update_eligible():
+            out[-1] = msgspec.structs.replace(out[-1], threshold_changed=True)
+        return out
+
+    def _apply(self, version: SheetVersion) -> tuple[Applied, bool]:
+        """One version in; whether the counted figures changed."""
+        index = version.index
+        if index <= self.as_of_index:
             raise StateError(
-                f"versi di indeks {version.index} tidak urut (sudah sampai {self.as_of_index})",
-                f"version at index {version.index} is out of log order "
+                f"versi di indeks {index} tidak urut (sudah sampai {self.as_of_index})",
+                f"version at index {index} is out of log order "
                 f"(already at {self.as_of_index})")
         tps, contest = version.tps, version.contest
         slot = self._slots.get((tps, contest)) or self._slot(tps, contest)
+        chain = slot.chain
         counts = version.counts
-        if len(counts) != slot.layout.width:
+        if len(counts) != chain.layout.width:
             raise StateError(
                 f"hitungan lembar {tps}/{contest} tidak sesuai tata letak surat suara",
                 f"the counts of sheet {tps}/{contest} do not fit its ballot's layout")
-        key = version.key
+        rank, revision, flagged = rank_of(version.role), version.revision, version.flagged
         old = slot.current
-        verdict = judge(None if old is None else VersionKey(old.rank, old.revision), key)
-        entry = HistoryEntry(
-            index=version.index, leaf_hash=version.leaf_hash, revision=key.revision,
-            rank=key.rank, signer=version.signer, role=version.role, reason=version.reason,
-            flagged=version.flagged, flags=version.flags, time=version.time,
-            status=CURRENT, why="")
-        self.as_of_index = version.index
-        slot.history.append(entry)
-        dapil = self.shape.tps[tps].dapil.get(contest)
-        if not isinstance(verdict, Accept):
-            entry.status, entry.why = STALE, verdict.code
-            return Applied(version.index, tps, contest, STALE, verdict.code,
-                           None if old is None else old.index, False, dapil)
-        entry.why = verdict.why
-        counted_changed = not version.flagged
-        for a in slot.aggs:
-            a.version += 1
+        stale = False
         if old is None:
-            for a in slot.aggs:
+            why = FIRST  # (judge's answer without a current version, without asking it)
+        else:
+            verdict = judge(VersionKey(old.rank, old.revision), VersionKey(rank, revision))
+            if isinstance(verdict, Accept):
+                why = verdict.why
+            else:
+                stale, why = True, verdict.code
+        entry = HistoryEntry(
+            index=index, leaf_hash=version.leaf_hash, revision=revision, rank=rank,
+            signer=version.signer, role=version.role, reason=version.reason,
+            flagged=flagged, flags=version.flags, time=version.time,
+            status=STALE if stale else CURRENT, why=why)
+        self.as_of_index = index
+        slot.history.append(entry)
+        if stale:
+            return Applied(index, tps, contest, STALE, why, None if old is None else old.index,
+                           False, chain.dapil), False
+        aggs = chain.aggs
+        if old is None:  # nearly every version of a night: one pass over the aggregates
+            for a in aggs:
+                a.version += 1
                 a.sheets_in += 1
                 a.tps_in += 1
+            counted_changed = not flagged
         else:
-            old.status, old.superseded_by = SUPERSEDED, version.index
+            for a in aggs:
+                a.version += 1
+            old.status, old.superseded_by = SUPERSEDED, index
             old_counts = slot.counts
             assert old_counts is not None
             if old.flagged:
-                for a in slot.aggs:
+                for a in aggs:
                     a.sheets_flagged -= 1
                     a.flagged_votes -= old_counts[TOTAL]
+                counted_changed = not flagged
             else:
-                _add(slot, old_counts, subtract=True)
+                _add(chain, old_counts, subtract=True)
                 counted_changed = True
-        if version.flagged:
-            for a in slot.aggs:
+        if flagged:
+            for a in aggs:
                 a.sheets_flagged += 1
                 a.flagged_votes += counts[TOTAL]
         else:
-            _add(slot, counts)
+            _add(chain, counts)
         slot.current, slot.counts = entry, array("i", counts)
-        changed = False
-        if contest is Contest.DPR and counted_changed:
-            changed = self._update_eligible()
-        return Applied(version.index, tps, contest, CURRENT, entry.why,
-                       None if old is None else old.index, not version.flagged, dapil, changed)
-
-    def apply_many(self, versions: Iterable[SheetVersion]) -> list[Applied]:
-        return [self.apply(v) for v in versions]
+        return Applied(index, tps, contest, CURRENT, why, None if old is None else old.index,
+                       not flagged, chain.dapil), counted_changed
 
     def _update_eligible(self) -> bool:
         eligible = dpr_eligible(self.aggregate(Contest.DPR, NATIONAL).choices)

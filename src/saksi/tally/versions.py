@@ -25,6 +25,7 @@ from saksi.sheets.model import Sheet
 RANK_DEVICE: Final = 0
 RANK_PPK: Final = 1
 STALE_CODE: Final = "REVISION-STALE"
+FIRST: Final = "first"  # why the first version of a (TPS, contest) is current
 
 
 class VersionKey(NamedTuple):
@@ -58,7 +59,7 @@ class Accept:
     @property
     def why(self) -> str:
         if self.previous is None:
-            return "first"
+            return FIRST
         if self.new.rank > self.previous.rank:
             return "ppk-correction"
         return "higher-revision"
@@ -136,6 +137,6 @@ class SheetVersion(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 __all__ = [
-    "RANK_DEVICE", "RANK_PPK", "STALE_CODE", "Accept", "SheetVersion", "Stale", "VersionKey",
-    "flag_codes", "judge", "rank_of",
+    "FIRST", "RANK_DEVICE", "RANK_PPK", "STALE_CODE", "Accept", "SheetVersion", "Stale",
+    "VersionKey", "flag_codes", "judge", "rank_of",
 ]
