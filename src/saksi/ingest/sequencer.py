@@ -122,6 +122,9 @@ CATCH_UP_CHUNK = 2000
 # was 1.4 % of a national restart). The accelerator names only these contests.
 _CONTESTS = {str(c): c for c in Contest}
 _ROLES = {str(r): r for r in Role}
+# A clean document's flags as indexed (the JSON of an empty list): written
+# without encoding, and a restart's replay decodes nothing for it.
+_NO_FLAGS = b"[]"
 # Log indices whose indexed sheets a restart reads and applies at a time:
 # their rows and versions, not a whole night's, are in memory at once.
 REPLAY_WINDOW = 50_000
@@ -318,7 +321,7 @@ class Sequencer:
                     at += 1
                 raw, at = next(entries), at + 1
                 # (Nearly every sheet is clean: no JSON to decode.)
-                codes = () if row.flags == b"[]" else flag_codes(
+                codes = () if row.flags == _NO_FLAGS else flag_codes(
                     str(p["code"]) for p in msgspec.json.decode(row.flags))
                 role = _ROLES.get(row.role or Role.DEVICE) or Role(row.role or "")
                 flagged = row.verdict == "flagged"
@@ -543,7 +546,7 @@ class Sequencer:
         versions: list[SheetVersion] = []
         for a in accepted:
             r = a.receipt
-            flags = _flags_encoder.encode(list(r.flags)) if r.flags else b"[]"
+            flags = _flags_encoder.encode(list(r.flags)) if r.flags else _NO_FLAGS
             if a.sheet is None:
                 batch.documents.append(DocumentRow(
                     a.index, a.leaf, r.payload_type, r.verdict, flags, received,
